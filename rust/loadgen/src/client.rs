@@ -1,0 +1,133 @@
+//! Connecting, logging in, and exchanging frames over one WebSocket.
+
+use futures_util::{SinkExt, StreamExt};
+use std::time::Duration;
+use tim_protocol::limits::MAX_FRAME_BYTES;
+use tim_protocol::{ClientFrame, LoginRequest, LoginResult, PROTOCOL_VERSION, Platform, ServerFrame};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// The socket type of a [`Connection`].
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A login request for `user_id` with `ticket`, from an Android instance named `instance_id`.
+pub fn login_request(sdk_app_id: u64, user_id: &str, ticket: &str, instance_id: &str) -> LoginRequest {
+    LoginRequest {
+        protocol: PROTOCOL_VERSION,
+        sdk_app_id,
+        user_id: user_id.to_owned(),
+        user_sig: ticket.to_owned(),
+        platform: Platform::Android,
+        instance_id: instance_id.to_owned(),
+        sdk_version: concat!("tim-loadgen/", env!("CARGO_PKG_VERSION")).to_owned(),
+    }
+}
+
+/// What a login got.
+pub struct LoginOutcome {
+    /// The server's answer.
+    pub result: LoginResult,
+    /// The connection, open after a successful login, closing after a refusal.
+    pub connection: Connection,
+}
+
+/// One WebSocket to the server.
+pub struct Connection {
+    socket: Socket,
+}
+
+/// An error of the raw client: the socket failed, or the server said something unexpected.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// Small buffers: the load generator holds thousands of these.
+fn socket_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+        .max_message_size(Some(MAX_FRAME_BYTES))
+        .max_frame_size(Some(MAX_FRAME_BYTES))
+}
+
+/// Opens a WebSocket to `url`. With `login`, the login travels in the upgrade headers and the
+/// server's [`LoginResult`] is read; without, the caller sends a login frame itself.
+pub async fn connect(url: &str, login: Option<&LoginRequest>) -> Result<Connection, Error> {
+    let mut request = url.into_client_request()?;
+    if let Some(login) = login {
+        for (name, value) in login.to_headers() {
+            request.headers_mut().insert(name, value.parse()?);
+        }
+    }
+    let (socket, _) =
+        tokio_tungstenite::connect_async_with_config(request, Some(socket_config()), true).await?;
+    Ok(Connection { socket })
+}
+
+impl Connection {
+    /// Connects with the login in the headers and reads the answer.
+    pub async fn login(url: &str, login: &LoginRequest) -> Result<LoginOutcome, Error> {
+        let mut connection = connect(url, Some(login)).await?;
+        match connection.recv().await? {
+            ServerFrame::LoginResult(result) => Ok(LoginOutcome { result, connection }),
+            other => Err(format!("expected a login result, got {other:?}").into()),
+        }
+    }
+
+    /// Sends a frame.
+    pub async fn send(&mut self, frame: &ClientFrame) -> Result<(), Error> {
+        self.send_raw(Message::Text(frame.encode().into())).await
+    }
+
+    /// Sends any WebSocket message, well-formed or not.
+    pub async fn send_raw(&mut self, message: Message) -> Result<(), Error> {
+        Ok(self.socket.send(message).await?)
+    }
+
+    /// The next frame from the server. Errors when the connection closes first.
+    pub async fn recv(&mut self) -> Result<ServerFrame, Error> {
+        loop {
+            match self.socket.next().await {
+                Some(Ok(Message::Text(text))) => return Ok(ServerFrame::decode(&text)?),
+                Some(Ok(Message::Close(frame))) => {
+                    return Err(format!("closed by the server: {}", describe(frame.as_ref())).into());
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(e.into()),
+                None => return Err("connection closed".into()),
+            }
+        }
+    }
+
+    /// The next frame, or an error if none comes within `wait`.
+    pub async fn recv_within(&mut self, wait: Duration) -> Result<ServerFrame, Error> {
+        tokio::time::timeout(wait, self.recv())
+            .await
+            .map_err(|_| format!("no frame within {wait:?}"))?
+    }
+
+    /// Waits for the server to close the connection, and returns the close code (1006 when the
+    /// connection dropped without a close frame). Frames before the close are skipped.
+    pub async fn closed(&mut self) -> u16 {
+        loop {
+            match self.socket.next().await {
+                Some(Ok(Message::Close(frame))) => {
+                    return frame.map_or(1005, |f| u16::from(f.code));
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(WsError::ConnectionClosed | WsError::AlreadyClosed)) | None => return 1006,
+                Some(Err(_)) => return 1006,
+            }
+        }
+    }
+
+    /// Closes the connection from this side.
+    pub async fn close(mut self) {
+        let _ = self.socket.close(None).await;
+    }
+}
+
+fn describe(frame: Option<&CloseFrame>) -> String {
+    frame.map_or_else(|| "no close frame".to_owned(), |f| format!("{} {}", u16::from(f.code), f.reason))
+}

@@ -1,0 +1,324 @@
+//! The server's configuration: from command-line flags, a TOML file, or both (flags win).
+
+use crate::lockout::LockoutRules;
+use crate::policy::{DevicePolicy, PlatformPolicy};
+use clap::Parser;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// One app: its secret keys and its multi-device policy.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct AppConfig {
+    /// Keys that tickets may be signed with; more than one while a key is being rotated. An app
+    /// with no key (all revoked) refuses every login with 70016.
+    pub keys: Vec<String>,
+    /// Which sessions a new login leaves online.
+    pub policy: DevicePolicy,
+}
+
+/// Keys never reach a log line.
+impl fmt::Debug for AppConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppConfig")
+            .field("keys", &format_args!("<{} keys>", self.keys.len()))
+            .field("policy", &self.policy)
+            .finish()
+    }
+}
+
+/// Everything the server needs to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// Where to listen; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Apps by SDKAppID.
+    pub apps: BTreeMap<u64, AppConfig>,
+    /// A connection that sends nothing for this long is closed (clients send heartbeats).
+    pub heartbeat_timeout: Duration,
+    /// How long a client that connected without login headers has to send its login frame; also
+    /// bounds how long the server waits for a request head (slow clients hold no resources).
+    pub login_timeout: Duration,
+    /// When failed logins lock an account.
+    pub lockout: LockoutRules,
+    /// On shutdown, how long connections get to hear that the server is going away.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 7311)),
+            apps: BTreeMap::new(),
+            heartbeat_timeout: Duration::from_secs(90),
+            login_timeout: Duration::from_secs(10),
+            lockout: LockoutRules::default(),
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The TOML file's shape. Every field is optional; see `docs/server.md` for an example.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    heartbeat_timeout_secs: Option<f64>,
+    login_timeout_secs: Option<f64>,
+    shutdown_grace_secs: Option<f64>,
+    lockout: Option<FileLockout>,
+    #[serde(default, rename = "app")]
+    apps: Vec<FileApp>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLockout {
+    max_failures: u32,
+    window_secs: f64,
+    lock_secs: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileApp {
+    sdkappid: u64,
+    keys: Vec<String>,
+    #[serde(default)]
+    policy: PlatformPolicy,
+    #[serde(default = "one")]
+    instances_per_platform: u8,
+    #[serde(default = "one")]
+    web_instances: u8,
+}
+
+impl fmt::Debug for FileApp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileApp").field("sdkappid", &self.sdkappid).finish_non_exhaustive()
+    }
+}
+
+fn one() -> u8 {
+    1
+}
+
+/// `tim-server`: the access server that SDK instances log in to.
+#[derive(Debug, Parser)]
+#[command(name = "tim-server", version, about)]
+pub struct Cli {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// An app as SDKAPPID:KEY. Repeat it for more apps, or for more keys of one app (rotation).
+    #[arg(long = "app", value_name = "SDKAPPID:KEY", value_parser = parse_app)]
+    pub apps: Vec<(u64, String)>,
+    /// A TOML file with apps, policies and limits; flags override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Multi-device policy of the apps given with --app.
+    #[arg(long, value_enum)]
+    pub policy: Option<PlatformPolicy>,
+    /// Instances allowed per native platform for the apps given with --app (1 to 3).
+    #[arg(long)]
+    pub instances: Option<u8>,
+    /// Web instances allowed for the apps given with --app (1 to 10).
+    #[arg(long)]
+    pub web_instances: Option<u8>,
+    /// Seconds of silence after which a connection is closed.
+    #[arg(long, value_name = "SECS")]
+    pub heartbeat_timeout: Option<f64>,
+    /// Seconds a client has to complete its login.
+    #[arg(long, value_name = "SECS")]
+    pub login_timeout: Option<f64>,
+    /// Failed logins within a minute that lock an account for a minute.
+    #[arg(long, value_name = "N")]
+    pub lockout_failures: Option<u32>,
+    /// Log lines as JSON objects instead of key=value text.
+    #[arg(long)]
+    pub log_json: bool,
+}
+
+fn parse_app(text: &str) -> Result<(u64, String), String> {
+    let (id, key) = text
+        .split_once(':')
+        .ok_or_else(|| "expected SDKAPPID:KEY".to_owned())?;
+    let id = id
+        .parse()
+        .map_err(|_| format!("SDKAppID must be a number, not {id:?}"))?;
+    if key.is_empty() {
+        return Err("the key is empty".to_owned());
+    }
+    Ok((id, key.to_owned()))
+}
+
+fn seconds(name: &str, secs: f64) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("{name} must be a non-negative number of seconds"))
+}
+
+impl ServerConfig {
+    /// Builds the configuration from the command line, reading its config file if it names one.
+    pub fn from_cli(cli: &Cli) -> Result<Self, String> {
+        let file = match &cli.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let mut config = ServerConfig::from_file(file)?;
+        if let Some(listen) = cli.listen {
+            config.listen = listen;
+        }
+        let flag_policy = DevicePolicy {
+            platforms: cli.policy.unwrap_or_default(),
+            native_instances: cli.instances.unwrap_or(1),
+            web_instances: cli.web_instances.unwrap_or(1),
+        };
+        flag_policy.validate()?;
+        for (id, key) in &cli.apps {
+            let app = config.apps.entry(*id).or_insert_with(|| AppConfig {
+                keys: vec![],
+                policy: flag_policy,
+            });
+            app.keys.push(key.clone());
+        }
+        if let Some(secs) = cli.heartbeat_timeout {
+            config.heartbeat_timeout = seconds("--heartbeat-timeout", secs)?;
+        }
+        if let Some(secs) = cli.login_timeout {
+            config.login_timeout = seconds("--login-timeout", secs)?;
+        }
+        if let Some(n) = cli.lockout_failures {
+            config.lockout.max_failures = n;
+        }
+        if config.apps.is_empty() {
+            return Err("no app configured: give --app SDKAPPID:KEY or a --config file".to_owned());
+        }
+        Ok(config)
+    }
+
+    fn from_file(file: FileConfig) -> Result<Self, String> {
+        let mut config = ServerConfig::default();
+        if let Some(listen) = file.listen {
+            config.listen = listen;
+        }
+        if let Some(secs) = file.heartbeat_timeout_secs {
+            config.heartbeat_timeout = seconds("heartbeat_timeout_secs", secs)?;
+        }
+        if let Some(secs) = file.login_timeout_secs {
+            config.login_timeout = seconds("login_timeout_secs", secs)?;
+        }
+        if let Some(secs) = file.shutdown_grace_secs {
+            config.shutdown_grace = seconds("shutdown_grace_secs", secs)?;
+        }
+        if let Some(l) = file.lockout {
+            config.lockout = LockoutRules {
+                max_failures: l.max_failures,
+                window: seconds("lockout.window_secs", l.window_secs)?,
+                lock_for: seconds("lockout.lock_secs", l.lock_secs)?,
+            };
+        }
+        for app in file.apps {
+            let policy = DevicePolicy {
+                platforms: app.policy,
+                native_instances: app.instances_per_platform,
+                web_instances: app.web_instances,
+            };
+            policy.validate().map_err(|e| format!("app {}: {e}", app.sdkappid))?;
+            let previous = config.apps.insert(
+                app.sdkappid,
+                AppConfig {
+                    keys: app.keys,
+                    policy,
+                },
+            );
+            if previous.is_some() {
+                return Err(format!("app {} is configured twice", app.sdkappid));
+            }
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(args: &[&str]) -> Cli {
+        Cli::parse_from(std::iter::once("tim-server").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn flags_define_apps_and_repeat_for_key_rotation() {
+        let config = ServerConfig::from_cli(&cli(&[
+            "--listen", "127.0.0.1:0", "--app", "1400000000:k1", "--app", "1400000000:k2",
+            "--app", "1400000001:k3", "--policy", "one-platform", "--instances", "3",
+        ]))
+        .unwrap();
+        assert_eq!(config.listen.port(), 0);
+        assert_eq!(config.apps[&1_400_000_000].keys, ["k1", "k2"]);
+        assert_eq!(config.apps[&1_400_000_001].policy.native_instances, 3);
+        assert_eq!(config.apps[&1_400_000_001].policy.platforms, PlatformPolicy::OnePlatform);
+    }
+
+    #[test]
+    fn bad_flags_are_refused_with_reasons() {
+        assert!(Cli::try_parse_from(["tim-server", "--app", "abc:k"]).is_err());
+        assert!(Cli::try_parse_from(["tim-server", "--app", "12"]).is_err());
+        assert!(Cli::try_parse_from(["tim-server", "--app", "12:"]).is_err());
+        let err = ServerConfig::from_cli(&cli(&["--app", "1:k", "--instances", "4"])).unwrap_err();
+        assert!(err.contains("1 to 3"), "{err}");
+        let err = ServerConfig::from_cli(&cli(&[])).unwrap_err();
+        assert!(err.contains("no app"), "{err}");
+        let err =
+            ServerConfig::from_cli(&cli(&["--app", "1:k", "--heartbeat-timeout", "-1"])).unwrap_err();
+        assert!(err.contains("heartbeat"), "{err}");
+    }
+
+    #[test]
+    fn a_toml_file_sets_everything_and_flags_win() {
+        let dir = std::env::temp_dir().join(format!("tim-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("server.toml");
+        std::fs::write(
+            &path,
+            r#"
+listen = "0.0.0.0:9000"
+heartbeat_timeout_secs = 30
+[lockout]
+max_failures = 5
+window_secs = 60
+lock_secs = 60
+[[app]]
+sdkappid = 7
+keys = ["a", "b"]
+policy = "mobile-or-desktop-plus-web"
+instances_per_platform = 2
+web_instances = 10
+"#,
+        )
+        .unwrap();
+        let file_arg = path.to_str().unwrap();
+        let config =
+            ServerConfig::from_cli(&cli(&["--config", file_arg, "--listen", "127.0.0.1:0"])).unwrap();
+        assert_eq!(config.listen.port(), 0);
+        assert_eq!(config.heartbeat_timeout, Duration::from_secs(30));
+        assert_eq!(config.lockout.max_failures, 5);
+        let app = &config.apps[&7];
+        assert_eq!(app.keys, ["a", "b"]);
+        assert_eq!(app.policy.platforms, PlatformPolicy::MobileOrDesktopPlusWeb);
+        assert_eq!((app.policy.native_instances, app.policy.web_instances), (2, 10));
+        assert!(!format!("{app:?}").contains("\"a\""), "keys are not printed");
+
+        std::fs::write(&path, "[[app]]\nsdkappid = 7\nkeys = []\nweb_instances = 11\n").unwrap();
+        let err = ServerConfig::from_cli(&cli(&["--config", file_arg])).unwrap_err();
+        assert!(err.contains("1 to 10"), "{err}");
+        std::fs::write(&path, "[[app]]\nsdkappid = 7\nkey = []\n").unwrap();
+        assert!(ServerConfig::from_cli(&cli(&["--config", file_arg])).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,331 @@
+//! One client connection, from the WebSocket upgrade to its close: login, then the session.
+
+use crate::auth::authenticate;
+use crate::hub::Ending;
+use crate::policy::SessionInfo;
+use crate::registry::AccountKey;
+use crate::state::{Shared, unix_millis};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+use tim_protocol::{ClientFrame, FrameError, LoginRequest, LoginResult, ServerFrame};
+use tim_usersig::Claims;
+use tokio::time::{sleep_until, timeout};
+use tracing::{debug, info, warn};
+
+/// Close code for a session ended by a kick or an expired ticket (WebSocket "policy violation").
+const CLOSE_ENDED: u16 = close_code::POLICY;
+/// Close code for a connection replaced by the same instance's newer one (private range).
+const CLOSE_REPLACED: u16 = 4001;
+/// Code for a server-side failure (Tencent's "server internal error").
+const CODE_INTERNAL: u32 = 70500;
+/// Code for a malformed request.
+const CODE_INVALID: u32 = tim_protocol::login::CODE_INVALID_PARAMETERS;
+
+/// Counts a connection for `/metrics` while it lives.
+struct OpenConnection<'a>(&'a Shared);
+
+impl<'a> OpenConnection<'a> {
+    fn new(shared: &'a Shared) -> Self {
+        shared.metrics.connections_open.fetch_add(1, Relaxed);
+        OpenConnection(shared)
+    }
+}
+
+impl Drop for OpenConnection<'_> {
+    fn drop(&mut self) {
+        self.0.metrics.connections_open.fetch_sub(1, Relaxed);
+    }
+}
+
+/// Serves one upgraded connection. `login` is what the upgrade headers said.
+pub async fn serve(
+    shared: Arc<Shared>,
+    mut socket: WebSocket,
+    login: Result<Option<LoginRequest>, FrameError>,
+) {
+    let _open = OpenConnection::new(&shared);
+    let request = match login {
+        Ok(Some(request)) => request,
+        Ok(None) => match first_frame_login(&mut socket, shared.config.login_timeout).await {
+            Some(Ok(request)) => request,
+            Some(Err(refusal)) => return refuse(&shared, socket, None, refusal).await,
+            None => return,
+        },
+        Err(refusal) => return refuse(&shared, socket, None, refusal).await,
+    };
+    let claims = match authenticate(&shared, &request, unix_millis() / 1000, Instant::now()) {
+        Ok(claims) => claims,
+        Err(refusal) => return refuse(&shared, socket, Some(&request), refusal).await,
+    };
+    let Some(mut session) = Session::open(&shared, &request, &claims).await else {
+        let refusal = FrameError::new(CODE_INTERNAL, "server internal error");
+        return refuse(&shared, socket, Some(&request), refusal).await;
+    };
+    shared.metrics.login(0);
+    let result = ServerFrame::LoginResult(LoginResult {
+        code: 0,
+        desc: "ok".into(),
+        server_time_ms: unix_millis(),
+        session_id: session.info.session_id.clone(),
+    });
+    let end = match send(&mut socket, &result).await {
+        Ok(()) => session.run(&mut socket).await,
+        Err(()) => End::Gone,
+    };
+    session.close(socket, end).await;
+}
+
+/// Waits for the `login` frame of a client that sent no login headers. `None` when the client
+/// went away or said nothing in time.
+async fn first_frame_login(
+    socket: &mut WebSocket,
+    wait: Duration,
+) -> Option<Result<LoginRequest, FrameError>> {
+    let message = timeout(wait, socket.recv()).await.ok()??.ok()?;
+    let Message::Text(text) = message else {
+        return Some(Err(FrameError::new(CODE_INVALID, "the first frame must be a login")));
+    };
+    Some(match ClientFrame::decode(&text) {
+        Ok(ClientFrame::Login(request)) => request.validate().map(|()| request),
+        Ok(_) => Err(FrameError::new(CODE_INVALID, "the first frame must be a login")),
+        Err(e) => Err(e),
+    })
+}
+
+/// Answers a login that failed, then closes.
+async fn refuse(
+    shared: &Shared,
+    mut socket: WebSocket,
+    request: Option<&LoginRequest>,
+    refusal: FrameError,
+) {
+    shared.metrics.login(refusal.code);
+    debug!(
+        code = refusal.code,
+        desc = %refusal.desc,
+        sdk_app_id = request.map(|r| r.sdk_app_id),
+        user_id = request.map(|r| r.user_id.as_str()),
+        "login refused"
+    );
+    let result = ServerFrame::LoginResult(LoginResult {
+        code: refusal.code,
+        desc: refusal.desc,
+        server_time_ms: unix_millis(),
+        session_id: String::new(),
+    });
+    if send(&mut socket, &result).await.is_ok() {
+        close(socket, close_code::NORMAL, "login failed").await;
+    }
+}
+
+/// Sends one frame. `Err` means the connection is gone.
+async fn send(socket: &mut WebSocket, frame: &ServerFrame) -> Result<(), ()> {
+    socket
+        .send(Message::Text(frame.encode().into()))
+        .await
+        .map_err(|_| ())
+}
+
+async fn close(mut socket: WebSocket, code: u16, reason: &'static str) {
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    let _ = socket.send(Message::Close(Some(frame))).await;
+}
+
+/// How a logged-in session ended.
+enum End {
+    /// The client asked, with this `seq`.
+    Logout(u64),
+    /// Another login took its place, or the same instance reconnected.
+    Ended(Ending),
+    /// Its ticket expired.
+    Expired,
+    /// The server is shutting down.
+    ShuttingDown,
+    /// Nothing heard for the heartbeat timeout.
+    Silent,
+    /// The client closed the connection, or it broke.
+    Gone,
+}
+
+/// A logged-in session on this connection.
+struct Session<'a> {
+    shared: &'a Shared,
+    account: AccountKey,
+    info: SessionInfo,
+    ending: tokio::sync::oneshot::Receiver<Ending>,
+    expires: Instant,
+}
+
+impl<'a> Session<'a> {
+    /// Puts the session online and ends the sessions it displaces. `None` if the registry failed.
+    async fn open(shared: &'a Shared, request: &LoginRequest, claims: &Claims) -> Option<Self> {
+        let account = AccountKey {
+            sdk_app_id: request.sdk_app_id,
+            user_id: request.user_id.clone(),
+        };
+        let info = SessionInfo {
+            session_id: format!("{:032x}", rand::random::<u128>()),
+            platform: request.platform,
+            instance_id: request.instance_id.clone(),
+        };
+        let policy = &shared.config.apps[&request.sdk_app_id].policy;
+        let ending = shared.hub.connect(&info.session_id);
+        let admission = match shared.registry.admit(&account, info.clone(), policy).await {
+            Ok(admission) => admission,
+            Err(e) => {
+                shared.hub.disconnect(&info.session_id);
+                warn!(error = %e, "cannot admit a session");
+                return None;
+            }
+        };
+        shared.metrics.sessions_online.fetch_add(1, Relaxed);
+        if admission.first_login {
+            shared.metrics.accounts_registered.fetch_add(1, Relaxed);
+            info!(sdk_app_id = account.sdk_app_id, user_id = %account.user_id, "account registered");
+        }
+        for id in &admission.replaced {
+            shared.hub.end(id, Ending::Replaced);
+        }
+        for (id, reason) in admission.kicked {
+            let kick = Ending::Kicked {
+                reason,
+                by_platform: request.platform,
+            };
+            shared.metrics.kicks.fetch_add(1, Relaxed);
+            shared.hub.end(&id, kick);
+        }
+        debug!(
+            session_id = %info.session_id,
+            sdk_app_id = account.sdk_app_id,
+            user_id = %account.user_id,
+            platform = %info.platform,
+            "logged in"
+        );
+        let now_ms = unix_millis();
+        // Expired once the clock passes `expires_at`, i.e. at the start of the next second.
+        let expires_ms = claims.expires_at().saturating_add(1).saturating_mul(1000);
+        let expires = Instant::now() + Duration::from_millis(expires_ms.saturating_sub(now_ms));
+        Some(Session {
+            shared,
+            account,
+            info,
+            ending,
+            expires,
+        })
+    }
+
+    /// Serves the session's frames until something ends it.
+    async fn run(&mut self, socket: &mut WebSocket) -> End {
+        let heartbeat = self.shared.config.heartbeat_timeout;
+        let silence = sleep_until((Instant::now() + heartbeat).into());
+        tokio::pin!(silence);
+        let expiry = sleep_until(self.expires.into());
+        tokio::pin!(expiry);
+        loop {
+            let message = tokio::select! {
+                biased;
+                ending = &mut self.ending => return ending.map_or(End::Gone, End::Ended),
+                () = self.shared.shutdown.cancelled() => return End::ShuttingDown,
+                () = &mut expiry => return End::Expired,
+                () = &mut silence => return End::Silent,
+                message = socket.recv() => message,
+            };
+            let Some(Ok(message)) = message else {
+                return End::Gone;
+            };
+            silence
+                .as_mut()
+                .reset((Instant::now() + heartbeat).into());
+            let reply = match message {
+                Message::Text(text) => match ClientFrame::decode(&text) {
+                    Ok(ClientFrame::Ping { seq }) => ServerFrame::Pong {
+                        seq,
+                        server_time_ms: unix_millis(),
+                    },
+                    Ok(ClientFrame::Logout { seq }) => return End::Logout(seq),
+                    Ok(ClientFrame::Login(_)) => self.bad_frame("already logged in on this connection"),
+                    Err(e) => self.bad_frame(&e.desc),
+                },
+                Message::Binary(_) => self.bad_frame("binary frames are not part of protocol v1"),
+                Message::Close(_) => return End::Gone,
+                // WebSocket pings are answered by the library; they count as activity.
+                Message::Ping(_) | Message::Pong(_) => continue,
+            };
+            if send(socket, &reply).await.is_err() {
+                return End::Gone;
+            }
+        }
+    }
+
+    fn bad_frame(&self, desc: &str) -> ServerFrame {
+        self.shared.metrics.bad_frames.fetch_add(1, Relaxed);
+        ServerFrame::Error {
+            code: CODE_INVALID,
+            desc: desc.to_owned(),
+        }
+    }
+
+    /// Takes the session offline and tells the client why, then closes.
+    async fn close(self, mut socket: WebSocket, end: End) {
+        let shared = self.shared;
+        shared.hub.disconnect(&self.info.session_id);
+        // A kicked or replaced session was taken off by the login that displaced it.
+        if !matches!(end, End::Ended(_)) {
+            if let Err(e) = shared.registry.remove(&self.account, &self.info.session_id).await {
+                warn!(error = %e, "cannot remove a session");
+            }
+        }
+        shared.metrics.sessions_online.fetch_sub(1, Relaxed);
+        let (frame, code, reason) = match end {
+            End::Logout(seq) => (
+                Some(ServerFrame::LogoutResult {
+                    seq,
+                    code: 0,
+                    desc: "ok".into(),
+                }),
+                close_code::NORMAL,
+                "logged out",
+            ),
+            End::Ended(Ending::Kicked {
+                reason,
+                by_platform,
+            }) => (
+                Some(ServerFrame::KickedOffline {
+                    reason,
+                    by_platform,
+                }),
+                CLOSE_ENDED,
+                "kicked offline",
+            ),
+            End::Ended(Ending::Replaced) => (None, CLOSE_REPLACED, "replaced by a newer connection"),
+            End::Expired => {
+                shared.metrics.usersig_expired.fetch_add(1, Relaxed);
+                (Some(ServerFrame::UserSigExpired), CLOSE_ENDED, "UserSig expired")
+            }
+            End::ShuttingDown => (
+                Some(ServerFrame::GoingAway {
+                    reason: "server shutting down".into(),
+                }),
+                close_code::AWAY,
+                "server shutting down",
+            ),
+            End::Silent => {
+                shared.metrics.heartbeat_timeouts.fetch_add(1, Relaxed);
+                (None, close_code::AWAY, "heartbeat timeout")
+            }
+            End::Gone => return,
+        };
+        debug!(session_id = %self.info.session_id, reason, "session ended");
+        if let Some(frame) = frame {
+            if send(&mut socket, &frame).await.is_err() {
+                return;
+            }
+        }
+        close(socket, code, reason).await;
+    }
+}

@@ -1,0 +1,141 @@
+//! `tim-server`: the access server that SDK instances log in to.
+//!
+//! It accepts the UserSig tickets that Tencent's signing libraries make, keeps one session per
+//! logged-in app instance, and applies the app's multi-device policy: a login beyond the limit
+//! kicks the oldest instance. See `docs/protocol.md` for the wire protocol.
+//!
+//! ```no_run
+//! # async fn run() -> std::io::Result<()> {
+//! use tim_server::{AppConfig, Server, ServerConfig};
+//! let mut config = ServerConfig { listen: "127.0.0.1:0".parse().unwrap(), ..Default::default() };
+//! config.apps.insert(1_400_000_000, AppConfig { keys: vec!["secret".into()], ..Default::default() });
+//! let server = Server::bind(config).await?.spawn();
+//! println!("listening on {}", server.url());
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod auth;
+pub mod config;
+mod connection;
+mod http;
+pub mod hub;
+pub mod lockout;
+pub mod metrics;
+pub mod policy;
+pub mod registry;
+mod state;
+
+pub use config::{AppConfig, Cli, ServerConfig};
+pub use metrics::Metrics;
+pub use policy::{DevicePolicy, PlatformPolicy};
+pub use registry::{AccountKey, MemoryRegistry, SessionRegistry};
+
+use state::Shared;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tracing::info;
+
+/// A server bound to its address, not yet accepting.
+pub struct Server {
+    shared: Arc<Shared>,
+    listener: TcpListener,
+}
+
+impl Server {
+    /// Binds the configured address, with sessions kept in memory.
+    pub async fn bind(config: ServerConfig) -> std::io::Result<Server> {
+        Server::bind_with_registry(config, Arc::new(MemoryRegistry::default())).await
+    }
+
+    /// Binds the configured address, with sessions kept in `registry`.
+    pub async fn bind_with_registry(
+        config: ServerConfig,
+        registry: Arc<dyn SessionRegistry>,
+    ) -> std::io::Result<Server> {
+        let listener = TcpListener::bind(config.listen).await?;
+        Ok(Server {
+            shared: Arc::new(Shared::new(config, registry)),
+            listener,
+        })
+    }
+
+    /// The address actually bound (the port is chosen here when the configuration says 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `signal` completes, then tells every client the server is going away and
+    /// waits (up to the configured grace period) for their connections to close.
+    pub async fn run_until(self, signal: impl Future<Output = ()>) {
+        let shared = self.shared.clone();
+        let accepting = tokio::spawn(http::accept_loop(shared.clone(), self.listener));
+        signal.await;
+        info!("shutting down");
+        shared.shutdown.cancel();
+        let _ = accepting.await;
+        shared.tasks.close();
+        if tokio::time::timeout(shared.config.shutdown_grace, shared.tasks.wait())
+            .await
+            .is_err()
+        {
+            info!(open = shared.tasks.len(), "grace period over; dropping the remaining connections");
+        }
+    }
+
+    /// Serves in the background; the handle shuts the server down.
+    pub fn spawn(self) -> RunningServer {
+        let shared = self.shared.clone();
+        let local_addr = self.local_addr();
+        let stop = tokio_util::sync::CancellationToken::new();
+        let stopped = stop.clone();
+        let task = tokio::spawn(self.run_until(async move { stopped.cancelled().await }));
+        RunningServer {
+            shared,
+            local_addr,
+            stop,
+            task,
+        }
+    }
+}
+
+/// A server serving in the background.
+pub struct RunningServer {
+    shared: Arc<Shared>,
+    local_addr: SocketAddr,
+    stop: tokio_util::sync::CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// The address clients connect to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The WebSocket URL clients connect to.
+    pub fn url(&self) -> String {
+        format!("ws://{}", self.local_addr)
+    }
+
+    /// The server's counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.shared.metrics
+    }
+
+    /// The server's session registry.
+    pub fn registry(&self) -> &Arc<dyn SessionRegistry> {
+        &self.shared.registry
+    }
+
+    /// Shuts down gracefully and waits until it is done.
+    pub async fn shutdown(self) {
+        self.stop.cancel();
+        let _ = self.task.await;
+    }
+}

@@ -1,0 +1,87 @@
+//! Test support: a server on `127.0.0.1:0`, tickets, and logins through the raw client.
+#![allow(dead_code)] // each test file uses a different part of this module
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tim_loadgen::{Connection, LoginOutcome, login_request};
+use tim_protocol::{LoginRequest, Platform, ServerFrame};
+use tim_server::{AppConfig, DevicePolicy, RunningServer, Server, ServerConfig};
+use tim_usersig::Claims;
+
+pub const APP: u64 = 1_400_000_000;
+pub const KEY: &str = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
+/// Long enough for any frame a test waits for; a test that hits it has failed.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+}
+
+pub fn ticket(user: &str) -> String {
+    ticket_for(APP, KEY, user, now(), 86_400)
+}
+
+pub fn ticket_for(app: u64, key: &str, user: &str, time: u64, expire: u64) -> String {
+    tim_usersig::sign(key, &Claims::new(app, user, time, expire))
+}
+
+pub fn config() -> ServerConfig {
+    let mut config = ServerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..ServerConfig::default()
+    };
+    config.apps.insert(
+        APP,
+        AppConfig {
+            keys: vec![KEY.to_owned()],
+            policy: DevicePolicy::default(),
+        },
+    );
+    config
+}
+
+pub async fn start(config: ServerConfig) -> RunningServer {
+    Server::bind(config).await.expect("bind 127.0.0.1:0").spawn()
+}
+
+pub fn request(user: &str, instance: &str, platform: Platform) -> LoginRequest {
+    let mut request = login_request(APP, user, &ticket(user), instance);
+    request.platform = platform;
+    request
+}
+
+pub async fn login(server: &RunningServer, request: &LoginRequest) -> LoginOutcome {
+    tokio::time::timeout(WAIT, Connection::login(&server.url(), request))
+        .await
+        .expect("login answered in time")
+        .expect("login answered")
+}
+
+/// Logs in and insists it succeeded.
+pub async fn online(server: &RunningServer, request: &LoginRequest) -> Connection {
+    let outcome = login(server, request).await;
+    assert_eq!(outcome.result.code, 0, "{}", outcome.result.desc);
+    outcome.connection
+}
+
+/// The code a login gets, and checks the server closes the connection after a refusal.
+pub async fn login_code(server: &RunningServer, request: &LoginRequest) -> u32 {
+    let mut outcome = login(server, request).await;
+    if outcome.result.code != 0 {
+        assert!(outcome.result.session_id.is_empty());
+        let code = tokio::time::timeout(WAIT, outcome.connection.closed()).await.unwrap();
+        assert_eq!(code, 1000, "a refused login is closed normally");
+    }
+    outcome.result.code
+}
+
+pub async fn next(connection: &mut Connection) -> ServerFrame {
+    connection.recv_within(WAIT).await.expect("a frame from the server")
+}
+
+pub async fn sessions(server: &RunningServer, user: &str) -> Vec<tim_server::policy::SessionInfo> {
+    let account = tim_server::AccountKey {
+        sdk_app_id: APP,
+        user_id: user.to_owned(),
+    };
+    server.registry().sessions(&account).await.unwrap()
+}
