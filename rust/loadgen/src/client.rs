@@ -65,7 +65,43 @@ pub async fn connect(url: &str, login: Option<&LoginRequest>) -> Result<Connecti
     Ok(Connection { socket })
 }
 
+/// Like [`connect`], over `stream`, a TCP connection the caller opened itself (to choose its
+/// source address or socket options, such as a zero linger time). `url` must be `ws://`.
+pub async fn connect_on(
+    stream: TcpStream,
+    url: &str,
+    login: Option<&LoginRequest>,
+) -> Result<Connection, Error> {
+    let mut request = url.into_client_request()?;
+    if let Some(login) = login {
+        for (name, value) in login.to_headers() {
+            request.headers_mut().insert(name, value.parse()?);
+        }
+    }
+    let (socket, _) = tokio_tungstenite::client_async_with_config(
+        request,
+        MaybeTlsStream::Plain(stream),
+        Some(socket_config()),
+    )
+    .await?;
+    Ok(Connection { socket })
+}
+
 impl Connection {
+    /// Like [`Connection::login`], over `stream`, a TCP connection the caller opened itself (see
+    /// [`connect_on`]).
+    pub async fn login_on(
+        stream: TcpStream,
+        url: &str,
+        login: &LoginRequest,
+    ) -> Result<LoginOutcome, Error> {
+        let mut connection = connect_on(stream, url, Some(login)).await?;
+        match connection.recv().await? {
+            ServerFrame::LoginResult(result) => Ok(LoginOutcome { result, connection }),
+            other => Err(format!("expected a login result, got {other:?}").into()),
+        }
+    }
+
     /// Connects with the login in the headers and reads the answer.
     pub async fn login(url: &str, login: &LoginRequest) -> Result<LoginOutcome, Error> {
         let mut connection = connect(url, Some(login)).await?;

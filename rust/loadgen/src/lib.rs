@@ -3,4 +3,6 @@
 
 pub mod client;
 
-pub use client::{Connection, LoginOutcome, connect, login_request};
+pub use client::{Connection, LoginOutcome, connect, connect_on, login_request};
+/// WebSocket messages, for tests that send frames the protocol does not define.
+pub use tokio_tungstenite::tungstenite::Message;

@@ -243,7 +243,10 @@ mod tests {
         ] {
             assert_eq!(ClientFrame::decode(text).unwrap_err().code, 70402, "{text}");
         }
-        let big = format!(r#"{{"type":"ping","seq":1,"pad":"{}"}}"#, "x".repeat(MAX_FRAME_BYTES));
+        let big = format!(
+            r#"{{"type":"ping","seq":1,"pad":"{}"}}"#,
+            "x".repeat(MAX_FRAME_BYTES)
+        );
         let err = ClientFrame::decode(&big).unwrap_err();
         assert!(err.desc.contains("larger"), "{}", err.desc);
     }

@@ -1,12 +1,12 @@
 //! The login request: what a client proves and declares when it connects, carried either in the
 //! WebSocket upgrade request headers or in a first `login` frame.
 
+use crate::PROTOCOL_VERSION;
 use crate::frame::FrameError;
 use crate::limits::{
     MAX_INSTANCE_ID_BYTES, MAX_SDK_VERSION_BYTES, MAX_USER_ID_BYTES, MAX_USER_SIG_BYTES,
 };
 use crate::platform::Platform;
-use crate::PROTOCOL_VERSION;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -145,7 +145,10 @@ impl LoginRequest {
                 FrameError::new(CODE_INVALID_PARAMETERS, &format!("missing header {name}"))
             })?;
             std::str::from_utf8(value).map_err(|_| {
-                FrameError::new(CODE_INVALID_PARAMETERS, &format!("header {name} is not UTF-8"))
+                FrameError::new(
+                    CODE_INVALID_PARAMETERS,
+                    &format!("header {name} is not UTF-8"),
+                )
             })
         };
         let number = |name: &'static str| -> Result<u64, FrameError> {
@@ -166,7 +169,10 @@ impl LoginRequest {
             user_id: text(headers::USER_ID)?.to_owned(),
             user_sig,
             platform: text(headers::PLATFORM)?.parse().map_err(|e| {
-                FrameError::new(CODE_INVALID_PARAMETERS, &format!("header {}: {e}", headers::PLATFORM))
+                FrameError::new(
+                    CODE_INVALID_PARAMETERS,
+                    &format!("header {}: {e}", headers::PLATFORM),
+                )
             })?,
             instance_id: text(headers::INSTANCE_ID)?.to_owned(),
             sdk_version: get(headers::SDK_VERSION)
@@ -228,22 +234,47 @@ mod tests {
     #[test]
     fn partial_or_bad_headers_are_refused_with_codes() {
         let full = sample().to_headers();
-        let without = |name: &str| -> Vec<_> { full.iter().filter(|(k, _)| *k != name).cloned().collect() };
+        let without =
+            |name: &str| -> Vec<_> { full.iter().filter(|(k, _)| *k != name).cloned().collect() };
         let with = |name: &str, value: &str| -> Vec<_> {
             full.iter()
-                .map(|(k, v)| (*k, if *k == name { value.to_owned() } else { v.clone() }))
+                .map(|(k, v)| {
+                    (
+                        *k,
+                        if *k == name {
+                            value.to_owned()
+                        } else {
+                            v.clone()
+                        },
+                    )
+                })
                 .collect()
         };
         let code = |pairs: Vec<(&'static str, String)>| parse(&pairs).unwrap_err().code;
         assert_eq!(code(without(headers::USER_SIG)), CODE_USER_SIG_EMPTY);
         assert_eq!(code(with(headers::USER_SIG, "")), CODE_USER_SIG_EMPTY);
         assert_eq!(code(without(headers::PLATFORM)), CODE_INVALID_PARAMETERS);
-        assert_eq!(code(with(headers::PLATFORM, "nokia")), CODE_INVALID_PARAMETERS);
-        assert_eq!(code(with(headers::SDK_APP_ID, "12ab")), CODE_INVALID_PARAMETERS);
+        assert_eq!(
+            code(with(headers::PLATFORM, "nokia")),
+            CODE_INVALID_PARAMETERS
+        );
+        assert_eq!(
+            code(with(headers::SDK_APP_ID, "12ab")),
+            CODE_INVALID_PARAMETERS
+        );
         assert_eq!(code(with(headers::PROTOCOL, "2")), CODE_INVALID_PARAMETERS);
-        assert_eq!(code(with(headers::USER_ID, &"u".repeat(33))), CODE_INVALID_PARAMETERS);
-        assert_eq!(code(with(headers::INSTANCE_ID, "a b")), CODE_INVALID_PARAMETERS);
-        assert_eq!(code(with(headers::USER_SIG, &"x".repeat(8193))), CODE_INVALID_PARAMETERS);
+        assert_eq!(
+            code(with(headers::USER_ID, &"u".repeat(33))),
+            CODE_INVALID_PARAMETERS
+        );
+        assert_eq!(
+            code(with(headers::INSTANCE_ID, "a b")),
+            CODE_INVALID_PARAMETERS
+        );
+        assert_eq!(
+            code(with(headers::USER_SIG, &"x".repeat(8193))),
+            CODE_INVALID_PARAMETERS
+        );
         let err = parse(&without(headers::INSTANCE_ID)).unwrap_err();
         assert!(err.desc.contains(headers::INSTANCE_ID), "{}", err.desc);
     }

@@ -28,7 +28,7 @@ pub fn authenticate(
     now_unix: u64,
     now: Instant,
 ) -> Result<Claims, FrameError> {
-    let refuse = |e: TicketError| FrameError::new(e.code(), &e.desc());
+    let refuse = |e: TicketError| FrameError::new(e.code(), e.desc());
     let app = shared
         .config
         .apps

@@ -97,7 +97,9 @@ struct FileApp {
 
 impl fmt::Debug for FileApp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FileApp").field("sdkappid", &self.sdkappid).finish_non_exhaustive()
+        f.debug_struct("FileApp")
+            .field("sdkappid", &self.sdkappid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -155,7 +157,8 @@ fn parse_app(text: &str) -> Result<(u64, String), String> {
 }
 
 fn seconds(name: &str, secs: f64) -> Result<Duration, String> {
-    Duration::try_from_secs_f64(secs).map_err(|_| format!("{name} must be a non-negative number of seconds"))
+    Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("{name} must be a non-negative number of seconds"))
 }
 
 impl ServerConfig {
@@ -228,7 +231,9 @@ impl ServerConfig {
                 native_instances: app.instances_per_platform,
                 web_instances: app.web_instances,
             };
-            policy.validate().map_err(|e| format!("app {}: {e}", app.sdkappid))?;
+            policy
+                .validate()
+                .map_err(|e| format!("app {}: {e}", app.sdkappid))?;
             let previous = config.apps.insert(
                 app.sdkappid,
                 AppConfig {
@@ -255,14 +260,27 @@ mod tests {
     #[test]
     fn flags_define_apps_and_repeat_for_key_rotation() {
         let config = ServerConfig::from_cli(&cli(&[
-            "--listen", "127.0.0.1:0", "--app", "1400000000:k1", "--app", "1400000000:k2",
-            "--app", "1400000001:k3", "--policy", "one-platform", "--instances", "3",
+            "--listen",
+            "127.0.0.1:0",
+            "--app",
+            "1400000000:k1",
+            "--app",
+            "1400000000:k2",
+            "--app",
+            "1400000001:k3",
+            "--policy",
+            "one-platform",
+            "--instances",
+            "3",
         ]))
         .unwrap();
         assert_eq!(config.listen.port(), 0);
         assert_eq!(config.apps[&1_400_000_000].keys, ["k1", "k2"]);
         assert_eq!(config.apps[&1_400_000_001].policy.native_instances, 3);
-        assert_eq!(config.apps[&1_400_000_001].policy.platforms, PlatformPolicy::OnePlatform);
+        assert_eq!(
+            config.apps[&1_400_000_001].policy.platforms,
+            PlatformPolicy::OnePlatform
+        );
     }
 
     #[test]
@@ -274,8 +292,8 @@ mod tests {
         assert!(err.contains("1 to 3"), "{err}");
         let err = ServerConfig::from_cli(&cli(&[])).unwrap_err();
         assert!(err.contains("no app"), "{err}");
-        let err =
-            ServerConfig::from_cli(&cli(&["--app", "1:k", "--heartbeat-timeout", "-1"])).unwrap_err();
+        let err = ServerConfig::from_cli(&cli(&["--app", "1:k", "--heartbeat-timeout", "-1"]))
+            .unwrap_err();
         assert!(err.contains("heartbeat"), "{err}");
     }
 
@@ -304,17 +322,28 @@ web_instances = 10
         .unwrap();
         let file_arg = path.to_str().unwrap();
         let config =
-            ServerConfig::from_cli(&cli(&["--config", file_arg, "--listen", "127.0.0.1:0"])).unwrap();
+            ServerConfig::from_cli(&cli(&["--config", file_arg, "--listen", "127.0.0.1:0"]))
+                .unwrap();
         assert_eq!(config.listen.port(), 0);
         assert_eq!(config.heartbeat_timeout, Duration::from_secs(30));
         assert_eq!(config.lockout.max_failures, 5);
         let app = &config.apps[&7];
         assert_eq!(app.keys, ["a", "b"]);
         assert_eq!(app.policy.platforms, PlatformPolicy::MobileOrDesktopPlusWeb);
-        assert_eq!((app.policy.native_instances, app.policy.web_instances), (2, 10));
-        assert!(!format!("{app:?}").contains("\"a\""), "keys are not printed");
+        assert_eq!(
+            (app.policy.native_instances, app.policy.web_instances),
+            (2, 10)
+        );
+        assert!(
+            !format!("{app:?}").contains("\"a\""),
+            "keys are not printed"
+        );
 
-        std::fs::write(&path, "[[app]]\nsdkappid = 7\nkeys = []\nweb_instances = 11\n").unwrap();
+        std::fs::write(
+            &path,
+            "[[app]]\nsdkappid = 7\nkeys = []\nweb_instances = 11\n",
+        )
+        .unwrap();
         let err = ServerConfig::from_cli(&cli(&["--config", file_arg])).unwrap_err();
         assert!(err.contains("1 to 10"), "{err}");
         std::fs::write(&path, "[[app]]\nsdkappid = 7\nkey = []\n").unwrap();

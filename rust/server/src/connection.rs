@@ -85,11 +85,17 @@ async fn first_frame_login(
 ) -> Option<Result<LoginRequest, FrameError>> {
     let message = timeout(wait, socket.recv()).await.ok()??.ok()?;
     let Message::Text(text) = message else {
-        return Some(Err(FrameError::new(CODE_INVALID, "the first frame must be a login")));
+        return Some(Err(FrameError::new(
+            CODE_INVALID,
+            "the first frame must be a login",
+        )));
     };
     Some(match ClientFrame::decode(&text) {
         Ok(ClientFrame::Login(request)) => request.validate().map(|()| request),
-        Ok(_) => Err(FrameError::new(CODE_INVALID, "the first frame must be a login")),
+        Ok(_) => Err(FrameError::new(
+            CODE_INVALID,
+            "the first frame must be a login",
+        )),
         Err(e) => Err(e),
     })
 }
@@ -238,9 +244,7 @@ impl<'a> Session<'a> {
             let Some(Ok(message)) = message else {
                 return End::Gone;
             };
-            silence
-                .as_mut()
-                .reset((Instant::now() + heartbeat).into());
+            silence.as_mut().reset((Instant::now() + heartbeat).into());
             let reply = match message {
                 Message::Text(text) => match ClientFrame::decode(&text) {
                     Ok(ClientFrame::Ping { seq }) => ServerFrame::Pong {
@@ -248,7 +252,9 @@ impl<'a> Session<'a> {
                         server_time_ms: unix_millis(),
                     },
                     Ok(ClientFrame::Logout { seq }) => return End::Logout(seq),
-                    Ok(ClientFrame::Login(_)) => self.bad_frame("already logged in on this connection"),
+                    Ok(ClientFrame::Login(_)) => {
+                        self.bad_frame("already logged in on this connection")
+                    }
                     Err(e) => self.bad_frame(&e.desc),
                 },
                 Message::Binary(_) => self.bad_frame("binary frames are not part of protocol v1"),
@@ -276,7 +282,11 @@ impl<'a> Session<'a> {
         shared.hub.disconnect(&self.info.session_id);
         // A kicked or replaced session was taken off by the login that displaced it.
         if !matches!(end, End::Ended(_)) {
-            if let Err(e) = shared.registry.remove(&self.account, &self.info.session_id).await {
+            if let Err(e) = shared
+                .registry
+                .remove(&self.account, &self.info.session_id)
+                .await
+            {
                 warn!(error = %e, "cannot remove a session");
             }
         }
@@ -302,10 +312,16 @@ impl<'a> Session<'a> {
                 CLOSE_ENDED,
                 "kicked offline",
             ),
-            End::Ended(Ending::Replaced) => (None, CLOSE_REPLACED, "replaced by a newer connection"),
+            End::Ended(Ending::Replaced) => {
+                (None, CLOSE_REPLACED, "replaced by a newer connection")
+            }
             End::Expired => {
                 shared.metrics.usersig_expired.fetch_add(1, Relaxed);
-                (Some(ServerFrame::UserSigExpired), CLOSE_ENDED, "UserSig expired")
+                (
+                    Some(ServerFrame::UserSigExpired),
+                    CLOSE_ENDED,
+                    "UserSig expired",
+                )
             }
             End::ShuttingDown => (
                 Some(ServerFrame::GoingAway {

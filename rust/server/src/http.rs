@@ -31,7 +31,11 @@ fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-async fn upgrade(State(shared): State<Arc<Shared>>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+async fn upgrade(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
     let login = LoginRequest::from_headers(|name| headers.get(name).map(|v| v.as_bytes()));
     let tasks = shared.tasks.clone();
     ws.read_buffer_size(READ_BUFFER_BYTES)

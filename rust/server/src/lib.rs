@@ -84,7 +84,10 @@ impl Server {
             .await
             .is_err()
         {
-            info!(open = shared.tasks.len(), "grace period over; dropping the remaining connections");
+            info!(
+                open = shared.tasks.len(),
+                "grace period over; dropping the remaining connections"
+            );
         }
     }
 

@@ -29,13 +29,19 @@ pub struct Metrics {
 impl Metrics {
     /// Counts a login attempt by its result code.
     pub fn login(&self, code: u32) {
-        let mut by_code = self.logins_by_code.lock().unwrap_or_else(|e| e.into_inner());
+        let mut by_code = self
+            .logins_by_code
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         *by_code.entry(code).or_default() += 1;
     }
 
     /// Logins so far that ended with `code`.
     pub fn logins(&self, code: u32) -> u64 {
-        let by_code = self.logins_by_code.lock().unwrap_or_else(|e| e.into_inner());
+        let by_code = self
+            .logins_by_code
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         by_code.get(&code).copied().unwrap_or(0)
     }
 
@@ -43,19 +49,60 @@ impl Metrics {
     pub fn render(&self) -> String {
         let mut out = String::with_capacity(1024);
         let mut metric = |name: &str, kind: &str, help: &str, value: String| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
         };
         let gauge = |v: &AtomicI64| v.load(Relaxed).to_string();
         let counter = |v: &AtomicU64| v.load(Relaxed).to_string();
-        metric("tim_connections_open", "gauge", "WebSocket connections open.", gauge(&self.connections_open));
-        metric("tim_sessions_online", "gauge", "Sessions logged in on this server.", gauge(&self.sessions_online));
-        metric("tim_kicks_total", "counter", "Sessions kicked offline by another login.", counter(&self.kicks));
-        metric("tim_usersig_expired_total", "counter", "Sessions ended by an expired UserSig.", counter(&self.usersig_expired));
-        metric("tim_accounts_registered_total", "counter", "Accounts registered by their first login.", counter(&self.accounts_registered));
-        metric("tim_heartbeat_timeouts_total", "counter", "Connections closed after the heartbeat timeout.", counter(&self.heartbeat_timeouts));
-        metric("tim_bad_frames_total", "counter", "Frames refused as malformed or too large.", counter(&self.bad_frames));
+        metric(
+            "tim_connections_open",
+            "gauge",
+            "WebSocket connections open.",
+            gauge(&self.connections_open),
+        );
+        metric(
+            "tim_sessions_online",
+            "gauge",
+            "Sessions logged in on this server.",
+            gauge(&self.sessions_online),
+        );
+        metric(
+            "tim_kicks_total",
+            "counter",
+            "Sessions kicked offline by another login.",
+            counter(&self.kicks),
+        );
+        metric(
+            "tim_usersig_expired_total",
+            "counter",
+            "Sessions ended by an expired UserSig.",
+            counter(&self.usersig_expired),
+        );
+        metric(
+            "tim_accounts_registered_total",
+            "counter",
+            "Accounts registered by their first login.",
+            counter(&self.accounts_registered),
+        );
+        metric(
+            "tim_heartbeat_timeouts_total",
+            "counter",
+            "Connections closed after the heartbeat timeout.",
+            counter(&self.heartbeat_timeouts),
+        );
+        metric(
+            "tim_bad_frames_total",
+            "counter",
+            "Frames refused as malformed or too large.",
+            counter(&self.bad_frames),
+        );
         out.push_str("# HELP tim_logins_total Login attempts by result code.\n# TYPE tim_logins_total counter\n");
-        let by_code = self.logins_by_code.lock().unwrap_or_else(|e| e.into_inner());
+        let by_code = self
+            .logins_by_code
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         for (code, n) in by_code.iter() {
             let _ = writeln!(out, "tim_logins_total{{code=\"{code}\"}} {n}");
         }
@@ -77,9 +124,15 @@ mod tests {
         m.kicks.fetch_add(1, Relaxed);
         let text = m.render();
         assert!(text.contains("tim_logins_total{code=\"0\"} 2\n"), "{text}");
-        assert!(text.contains("tim_logins_total{code=\"70009\"} 1\n"), "{text}");
+        assert!(
+            text.contains("tim_logins_total{code=\"70009\"} 1\n"),
+            "{text}"
+        );
         assert!(text.contains("\ntim_sessions_online 2\n"), "{text}");
-        assert!(text.contains("# TYPE tim_kicks_total counter\ntim_kicks_total 1\n"), "{text}");
+        assert!(
+            text.contains("# TYPE tim_kicks_total counter\ntim_kicks_total 1\n"),
+            "{text}"
+        );
         assert_eq!(m.logins(70001), 0);
     }
 }

@@ -170,7 +170,11 @@ mod tests {
     fn default_policy_allows_one_instance_per_platform() {
         let p = DevicePolicy::default();
         let mut online = vec![];
-        assert!(admit(&mut online, session("a1", Android), &p).kicked.is_empty());
+        assert!(
+            admit(&mut online, session("a1", Android), &p)
+                .kicked
+                .is_empty()
+        );
         assert!(admit(&mut online, session("w1", Web), &p).kicked.is_empty());
         assert!(admit(&mut online, session("m1", Mac), &p).kicked.is_empty());
         let second = admit(&mut online, session("a2", Android), &p);
@@ -183,7 +187,11 @@ mod tests {
         let p = policy(PlatformPolicy::AllPlatforms, 3, 10);
         let mut online = vec![];
         for id in ["i1", "i2", "i3"] {
-            assert!(admit(&mut online, session(id, IPhone), &p).kicked.is_empty());
+            assert!(
+                admit(&mut online, session(id, IPhone), &p)
+                    .kicked
+                    .is_empty()
+            );
         }
         let fourth = admit(&mut online, session("i4", IPhone), &p);
         assert_eq!(fourth.kicked, vec![("i1".into(), KickReason::DeviceLimit)]);
@@ -210,7 +218,10 @@ mod tests {
         let p = policy(PlatformPolicy::MobileOrDesktopPlusWeb, 1, 1);
         let mut online = vec![session("a1", Android), session("w1", Web)];
         let ipad = admit(&mut online, session("p1", IPad), &p);
-        assert_eq!(ipad.kicked, vec![("a1".into(), KickReason::PlatformConflict)]);
+        assert_eq!(
+            ipad.kicked,
+            vec![("a1".into(), KickReason::PlatformConflict)]
+        );
         assert_eq!(ids(&online), ["w1", "p1"]);
         let web = admit(&mut online, session("w2", Web), &p);
         assert_eq!(web.kicked, vec![("w1".into(), KickReason::DeviceLimit)]);
@@ -231,9 +242,25 @@ mod tests {
 
     #[test]
     fn limits_are_checked_against_tencents_ranges() {
-        assert!(policy(PlatformPolicy::AllPlatforms, 3, 10).validate().is_ok());
-        assert!(policy(PlatformPolicy::AllPlatforms, 0, 1).validate().is_err());
-        assert!(policy(PlatformPolicy::AllPlatforms, 4, 1).validate().is_err());
-        assert!(policy(PlatformPolicy::AllPlatforms, 1, 11).validate().is_err());
+        assert!(
+            policy(PlatformPolicy::AllPlatforms, 3, 10)
+                .validate()
+                .is_ok()
+        );
+        assert!(
+            policy(PlatformPolicy::AllPlatforms, 0, 1)
+                .validate()
+                .is_err()
+        );
+        assert!(
+            policy(PlatformPolicy::AllPlatforms, 4, 1)
+                .validate()
+                .is_err()
+        );
+        assert!(
+            policy(PlatformPolicy::AllPlatforms, 1, 11)
+                .validate()
+                .is_err()
+        );
     }
 }

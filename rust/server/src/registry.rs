@@ -122,7 +122,8 @@ impl SessionRegistry for MemoryRegistry {
         &'a self,
         account: &'a AccountKey,
     ) -> BoxFuture<'a, Result<Vec<SessionInfo>, RegistryError>> {
-        let sessions = self.with_state(|state| state.online.get(account).cloned().unwrap_or_default());
+        let sessions =
+            self.with_state(|state| state.online.get(account).cloned().unwrap_or_default());
         futures_util::future::ready(Ok(sessions)).boxed()
     }
 }
@@ -148,16 +149,28 @@ mod tests {
             user_id: "alice".into(),
         };
         let policy = DevicePolicy::default();
-        let first = registry.admit(&alice, session("s1"), &policy).await.unwrap();
+        let first = registry
+            .admit(&alice, session("s1"), &policy)
+            .await
+            .unwrap();
         assert!(first.first_login);
-        let second = registry.admit(&alice, session("s2"), &policy).await.unwrap();
+        let second = registry
+            .admit(&alice, session("s2"), &policy)
+            .await
+            .unwrap();
         assert!(!second.first_login);
         assert_eq!(second.kicked.len(), 1);
-        assert!(!registry.remove(&alice, "s1").await.unwrap(), "s1 was kicked already");
+        assert!(
+            !registry.remove(&alice, "s1").await.unwrap(),
+            "s1 was kicked already"
+        );
         assert!(registry.remove(&alice, "s2").await.unwrap());
         assert!(registry.sessions(&alice).await.unwrap().is_empty());
         assert!(registry.with_state(|s| s.online.is_empty()));
-        let again = registry.admit(&alice, session("s3"), &policy).await.unwrap();
+        let again = registry
+            .admit(&alice, session("s3"), &policy)
+            .await
+            .unwrap();
         assert!(!again.first_login, "the account stays registered");
     }
 }

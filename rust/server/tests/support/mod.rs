@@ -13,7 +13,10 @@ pub const KEY: &str = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1
 pub const WAIT: Duration = Duration::from_secs(10);
 
 pub fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 pub fn ticket(user: &str) -> String {
@@ -40,7 +43,10 @@ pub fn config() -> ServerConfig {
 }
 
 pub async fn start(config: ServerConfig) -> RunningServer {
-    Server::bind(config).await.expect("bind 127.0.0.1:0").spawn()
+    Server::bind(config)
+        .await
+        .expect("bind 127.0.0.1:0")
+        .spawn()
 }
 
 pub fn request(user: &str, instance: &str, platform: Platform) -> LoginRequest {
@@ -68,14 +74,19 @@ pub async fn login_code(server: &RunningServer, request: &LoginRequest) -> u32 {
     let mut outcome = login(server, request).await;
     if outcome.result.code != 0 {
         assert!(outcome.result.session_id.is_empty());
-        let code = tokio::time::timeout(WAIT, outcome.connection.closed()).await.unwrap();
+        let code = tokio::time::timeout(WAIT, outcome.connection.closed())
+            .await
+            .unwrap();
         assert_eq!(code, 1000, "a refused login is closed normally");
     }
     outcome.result.code
 }
 
 pub async fn next(connection: &mut Connection) -> ServerFrame {
-    connection.recv_within(WAIT).await.expect("a frame from the server")
+    connection
+        .recv_within(WAIT)
+        .await
+        .expect("a frame from the server")
 }
 
 pub async fn sessions(server: &RunningServer, user: &str) -> Vec<tim_server::policy::SessionInfo> {

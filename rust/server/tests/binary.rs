@@ -1,0 +1,94 @@
+//! The `tim-server` command as scripts use it: the listening line, SIGTERM, and logs that never
+//! carry a ticket or a key.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use support::*;
+use tim_loadgen::{Connection, login_request};
+use tim_protocol::ServerFrame;
+
+struct Running {
+    child: Child,
+    url: String,
+}
+
+fn spawn(args: &[&str]) -> Running {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tim-server"))
+        .args(args)
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start tim-server");
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim_end()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    Running { child, url }
+}
+
+#[tokio::test]
+async fn sigterm_shuts_down_gracefully_and_logs_hold_no_secrets() {
+    let app_flag = format!("{APP}:{KEY}");
+    let mut server = spawn(&["--listen", "127.0.0.1:0", "--app", &app_flag]);
+    assert!(server.url.starts_with("ws://127.0.0.1:"), "{}", server.url);
+
+    let good = ticket("alice");
+    let outcome = Connection::login(&server.url, &login_request(APP, "alice", &good, "i1"))
+        .await
+        .unwrap();
+    assert_eq!(outcome.result.code, 0);
+    let mut alice = outcome.connection;
+    let forged = ticket_for(APP, "guessed-key", "bob", now(), 600);
+    let refused = Connection::login(&server.url, &login_request(APP, "bob", &forged, "i2"))
+        .await
+        .unwrap();
+    assert_eq!(refused.result.code, 70009);
+
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(matches!(
+        next(&mut alice).await,
+        ServerFrame::GoingAway { .. }
+    ));
+    assert!(
+        server.child.wait().unwrap().success(),
+        "exit 0 after SIGTERM"
+    );
+
+    let mut logs = String::new();
+    server
+        .child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    assert!(
+        logs.contains("login refused"),
+        "debug logs were written:\n{logs}"
+    );
+    for secret in [good.as_str(), forged.as_str(), KEY] {
+        assert!(!logs.contains(secret), "a secret reached the logs:\n{logs}");
+    }
+}
+
+#[test]
+fn bad_flags_exit_2_with_a_reason() {
+    let output = Command::new(env!("CARGO_BIN_EXE_tim-server"))
+        .args(["--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no app configured"));
+}
