@@ -25,9 +25,8 @@ fuzz_target!(|data: &[u8]| {
     // The input as the content of a well-formed envelope, exercising the JSON layer, which
     // random tickets almost never reach.
     let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
-    if zlib.write_all(data).is_ok()
-        && let Ok(compressed) = zlib.finish()
-    {
+    let compressed = zlib.write_all(data).and_then(|()| zlib.finish());
+    if let Ok(compressed) = compressed {
         let b64 = base64::engine::general_purpose::STANDARD.encode(compressed);
         check(&b64.replace('+', "*").replace('/', "-").replace('=', "_"));
     }
