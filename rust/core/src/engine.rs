@@ -1,0 +1,444 @@
+//! The login state machine: one task per initialised manager that owns the connection and
+//! decides everything — joins, account switches, reconnects, kicks, expiry, heartbeats. The
+//! manager's methods only send it commands; status queries read the snapshot it publishes.
+
+use crate::backoff::Backoff;
+use crate::error::{TimError, TimResult, code};
+use crate::events::{EventSender, SdkEvent};
+use crate::status::LoginStatus;
+use crate::transport::{self, AttemptError, Connection, Endpoint};
+use futures_util::future::BoxFuture;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+use tim_protocol::{ClientFrame, LoginRequest, LoginResult, Platform, ServerFrame};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{Instant, Interval, MissedTickBehavior, interval_at, sleep_until};
+
+/// The answer to a command.
+pub type Reply = oneshot::Sender<TimResult<()>>;
+
+/// What the manager asks of the engine.
+pub enum Command {
+    /// `login(user_id, user_sig)`.
+    Login {
+        /// The account.
+        user_id: String,
+        /// Its ticket.
+        user_sig: String,
+        /// Answered when the login ends, however it ends.
+        reply: Reply,
+    },
+    /// `logout()`.
+    Logout(Reply),
+    /// `un_init_sdk()`: log out, answer every pending call with 7009, and stop.
+    UnInit(Reply),
+    /// The host saw the network change: retry a reconnect now instead of after the backoff.
+    NetworkChanged,
+}
+
+/// What status queries read without asking the engine.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// The login status.
+    pub status: LoginStatus,
+    /// The logged-in user ("" unless logged in).
+    pub user_id: String,
+    /// Server clock minus local clock, in milliseconds, once a login has told it.
+    pub server_offset_ms: Option<i64>,
+}
+
+impl Default for Snapshot {
+    fn default() -> Self {
+        Snapshot {
+            status: LoginStatus::LoggedOut,
+            user_id: String::new(),
+            server_offset_ms: None,
+        }
+    }
+}
+
+/// Shared between the engine (writer) and the manager (reader); never held across an await.
+pub type SharedSnapshot = Arc<Mutex<Snapshot>>;
+
+/// What the engine needs to know to log in.
+pub struct Identity {
+    /// The app.
+    pub sdk_app_id: u64,
+    /// This instance's platform.
+    pub platform: Platform,
+    /// Stable across reconnects, so the server replaces this instance's own session.
+    pub instance_id: String,
+}
+
+#[derive(Clone)]
+struct Account {
+    user_id: String,
+    user_sig: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AttemptKind {
+    /// A login the app asked for; callers wait in `waiters`.
+    Login,
+    /// A reconnect of a logged-in account, by the engine itself.
+    Reconnect,
+}
+
+type AttemptFuture = BoxFuture<'static, Result<(Connection, LoginResult), AttemptError>>;
+
+/// What woke the engine.
+enum Wake {
+    Command(Option<Command>),
+    Attempt(Result<(Connection, LoginResult), AttemptError>),
+    Retry,
+    Frame(Result<ServerFrame, TimError>),
+    Heartbeat,
+}
+
+/// The engine of one manager.
+pub struct Engine {
+    identity: Identity,
+    endpoint: Endpoint,
+    heartbeat_every: std::time::Duration,
+    snapshot: SharedSnapshot,
+    events: EventSender,
+    account: Option<Account>,
+    waiters: Vec<Reply>,
+    attempt: Option<(AttemptKind, AttemptFuture)>,
+    connection: Option<Connection>,
+    retry_at: Option<Instant>,
+    backoff: Backoff,
+    heartbeat: Interval,
+    ping_unanswered: bool,
+}
+
+/// Resolves with `future`'s output, or never when there is none: lets `select!` wait on
+/// optional work.
+async fn maybe<F: Future + Unpin>(future: Option<&mut F>) -> F::Output {
+    match future {
+        Some(future) => future.await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn maybe_recv(connection: Option<&mut Connection>) -> Result<ServerFrame, TimError> {
+    match connection {
+        Some(connection) => connection.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn maybe_sleep(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn unix_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Server codes worth retrying on reconnect: the server's own trouble, or a lockout that ends.
+fn transient(code: i32) -> bool {
+    matches!(code, 70050 | 70169 | 70500)
+}
+
+impl Engine {
+    /// An engine that publishes its state to `snapshot` and its events to `events`.
+    pub fn new(
+        identity: Identity,
+        endpoint: Endpoint,
+        config: &crate::config::SdkConfig,
+        snapshot: SharedSnapshot,
+        events: EventSender,
+    ) -> Self {
+        let mut heartbeat = interval_at(Instant::now() + config.heartbeat_interval, config.heartbeat_interval);
+        heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        Engine {
+            identity,
+            endpoint,
+            heartbeat_every: config.heartbeat_interval,
+            snapshot,
+            events,
+            account: None,
+            waiters: Vec::new(),
+            attempt: None,
+            connection: None,
+            retry_at: None,
+            backoff: Backoff::new(config.reconnect_min, config.reconnect_max),
+            heartbeat,
+            ping_unanswered: false,
+        }
+    }
+
+    /// Serves commands until `un_init_sdk`, or until the manager is dropped.
+    pub async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        loop {
+            let wake = tokio::select! {
+                command = commands.recv() => Wake::Command(command),
+                outcome = maybe(self.attempt.as_mut().map(|(_, f)| f)) => Wake::Attempt(outcome),
+                () = maybe_sleep(self.retry_at) => Wake::Retry,
+                frame = maybe_recv(self.connection.as_mut()) => Wake::Frame(frame),
+                _ = self.heartbeat.tick(), if self.connection.is_some() => Wake::Heartbeat,
+            };
+            match wake {
+                Wake::Command(Some(Command::UnInit(reply))) => {
+                    self.stop(code::INTERRUPTED, "interrupted by unInitSDK").await;
+                    let _ = reply.send(Ok(()));
+                    return;
+                }
+                Wake::Command(None) => {
+                    self.stop(code::INTERRUPTED, "the SDK was released").await;
+                    return;
+                }
+                Wake::Command(Some(command)) => self.command(command).await,
+                Wake::Attempt(outcome) => self.attempt_ended(outcome),
+                Wake::Retry => {
+                    self.retry_at = None;
+                    self.reconnect();
+                }
+                Wake::Frame(frame) => self.frame(frame),
+                Wake::Heartbeat => self.heartbeat().await,
+            }
+        }
+    }
+
+    fn publish(&self, status: LoginStatus, offset_ms: Option<i64>) {
+        let mut snapshot = self.snapshot.lock().unwrap_or_else(|e| e.into_inner());
+        snapshot.status = status;
+        snapshot.user_id = match (status, &self.account) {
+            (LoginStatus::LoggedIn, Some(account)) => account.user_id.clone(),
+            _ => String::new(),
+        };
+        if offset_ms.is_some() {
+            snapshot.server_offset_ms = offset_ms;
+        }
+    }
+
+    fn status(&self) -> LoginStatus {
+        self.snapshot.lock().unwrap_or_else(|e| e.into_inner()).status
+    }
+
+    fn resolve_waiters(&mut self, result: &TimResult<()>) {
+        for waiter in self.waiters.drain(..) {
+            let _ = waiter.send(result.clone());
+        }
+    }
+
+    /// A login or reconnect attempt for `account`, first logging out `previous` (an account
+    /// switch), so the old account is offline on the server before the new one logs in.
+    fn start_attempt(&mut self, kind: AttemptKind, previous: Option<Connection>) {
+        let Some(account) = self.account.clone() else {
+            return;
+        };
+        let request = LoginRequest {
+            protocol: tim_protocol::PROTOCOL_VERSION,
+            sdk_app_id: self.identity.sdk_app_id,
+            user_id: account.user_id,
+            user_sig: account.user_sig,
+            platform: self.identity.platform,
+            instance_id: self.identity.instance_id.clone(),
+            sdk_version: crate::VERSION.to_owned(),
+        };
+        let endpoint = self.endpoint.clone();
+        self.events.emit(SdkEvent::Connecting);
+        self.attempt = Some((
+            kind,
+            Box::pin(async move {
+                if let Some(previous) = previous {
+                    previous.logout().await;
+                }
+                transport::login(&endpoint, &request).await
+            }),
+        ));
+    }
+
+    async fn command(&mut self, command: Command) {
+        match command {
+            Command::Login {
+                user_id,
+                user_sig,
+                reply,
+            } => self.login(user_id, user_sig, reply),
+            Command::Logout(reply) => {
+                self.stop(code::LOGGED_OUT_BEFORE_LOGIN_FINISHED, "logout called before the login finished")
+                    .await;
+                let _ = reply.send(Ok(()));
+            }
+            Command::NetworkChanged => {
+                self.backoff.reset();
+                if self.retry_at.is_some() {
+                    self.retry_at = Some(Instant::now());
+                }
+            }
+            Command::UnInit(_) => unreachable!("handled by run"),
+        }
+    }
+
+    fn login(&mut self, user_id: String, user_sig: String, reply: Reply) {
+        let same_user = self.account.as_ref().is_some_and(|a| a.user_id == user_id);
+        let logging_in = matches!(self.attempt, Some((AttemptKind::Login, _)));
+        if same_user && logging_in {
+            // Joins the login under way: one network login, one result for every caller.
+            self.waiters.push(reply);
+            return;
+        }
+        if same_user {
+            // Logged in (or reconnecting by itself, which keeps the status logged in).
+            let _ = reply.send(Ok(()));
+            return;
+        }
+        if let Some(previous) = &self.account {
+            let superseded = format!("the login as {} was superseded by a login as {user_id}", previous.user_id);
+            self.resolve_waiters(&Err(TimError::new(code::LOGGED_OUT_BEFORE_LOGIN_FINISHED, superseded)));
+        }
+        self.retry_at = None;
+        self.attempt = None;
+        self.account = Some(Account { user_id, user_sig });
+        self.waiters.push(reply);
+        self.publish(LoginStatus::LoggingIn, None);
+        let previous = self.connection.take();
+        self.start_attempt(AttemptKind::Login, previous);
+    }
+
+    /// Ends whatever is under way: pending logins get `code`, the session is logged out on the
+    /// server, and the status becomes logged out.
+    async fn stop(&mut self, code: i32, desc: &str) {
+        self.resolve_waiters(&Err(TimError::new(code, desc)));
+        self.attempt = None;
+        self.retry_at = None;
+        self.account = None;
+        self.publish(LoginStatus::LoggedOut, None);
+        if let Some(connection) = self.connection.take() {
+            connection.logout().await;
+        }
+    }
+
+    /// Logged out by the server's word (kick, expiry) or a refused reconnect.
+    fn logged_out(&mut self, event: SdkEvent) {
+        self.connection = None;
+        self.attempt = None;
+        self.retry_at = None;
+        self.account = None;
+        self.publish(LoginStatus::LoggedOut, None);
+        self.events.emit(event);
+    }
+
+    fn attempt_ended(&mut self, outcome: Result<(Connection, LoginResult), AttemptError>) {
+        let Some((kind, _)) = self.attempt.take() else {
+            return;
+        };
+        match outcome {
+            Ok((connection, result)) => {
+                let offset = i64::try_from(result.server_time_ms).unwrap_or(i64::MAX) - unix_millis();
+                self.connection = Some(connection);
+                self.backoff.reset();
+                self.ping_unanswered = false;
+                self.heartbeat.reset();
+                self.publish(LoginStatus::LoggedIn, Some(offset));
+                self.events.emit(SdkEvent::ConnectSuccess);
+                log::info!("logged in (session {})", result.session_id);
+                self.resolve_waiters(&Ok(()));
+            }
+            Err(AttemptError { error, network }) => {
+                if network {
+                    self.events.emit(SdkEvent::ConnectFailed {
+                        code: error.code,
+                        desc: error.desc.clone(),
+                    });
+                } else {
+                    self.events.emit(SdkEvent::ConnectSuccess);
+                }
+                log::info!("login attempt failed: {error}");
+                match kind {
+                    AttemptKind::Login => {
+                        self.account = None;
+                        self.publish(LoginStatus::LoggedOut, None);
+                        self.resolve_waiters(&Err(error));
+                    }
+                    AttemptKind::Reconnect if error.is_user_sig_expired() => {
+                        self.logged_out(SdkEvent::UserSigExpired);
+                    }
+                    AttemptKind::Reconnect if network || transient(error.code) => {
+                        if !network {
+                            self.events.emit(SdkEvent::ConnectFailed {
+                                code: error.code,
+                                desc: error.desc,
+                            });
+                        }
+                        self.retry_at = Some(Instant::now() + self.backoff.next_delay());
+                    }
+                    AttemptKind::Reconnect => {
+                        self.logged_out(SdkEvent::ConnectFailed {
+                            code: error.code,
+                            desc: error.desc,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// The connection is gone while logged in: reconnect by ourselves, status unchanged.
+    fn reconnect(&mut self) {
+        if self.account.is_some() && self.status() == LoginStatus::LoggedIn && self.attempt.is_none() {
+            self.connection = None;
+            self.start_attempt(AttemptKind::Reconnect, None);
+        }
+    }
+
+    fn frame(&mut self, frame: Result<ServerFrame, TimError>) {
+        self.ping_unanswered = false;
+        match frame {
+            Ok(ServerFrame::Pong { server_time_ms, .. }) => {
+                let offset = i64::try_from(server_time_ms).unwrap_or(i64::MAX) - unix_millis();
+                self.publish(LoginStatus::LoggedIn, Some(offset));
+            }
+            Ok(ServerFrame::KickedOffline { reason, by_platform }) => {
+                log::info!("kicked offline ({reason:?}) by a login on {by_platform}");
+                self.logged_out(SdkEvent::KickedOffline);
+            }
+            Ok(ServerFrame::UserSigExpired) => {
+                log::info!("the UserSig expired while online");
+                self.logged_out(SdkEvent::UserSigExpired);
+            }
+            Ok(ServerFrame::GoingAway { reason }) => {
+                log::info!("the server is going away ({reason}); reconnecting");
+                self.connection = None;
+                self.reconnect();
+            }
+            Ok(ServerFrame::Error { code, desc }) => log::warn!("the server refused a frame: {code} {desc}"),
+            Ok(other) => log::debug!("ignoring {other:?}"),
+            Err(e) => {
+                log::info!("{e}; reconnecting");
+                self.connection = None;
+                self.reconnect();
+            }
+        }
+    }
+
+    /// Sends a heartbeat, or declares the connection dead when the last one went unanswered:
+    /// a half-open connection is found within two intervals.
+    async fn heartbeat(&mut self) {
+        let Some(connection) = self.connection.as_mut() else {
+            return;
+        };
+        if self.ping_unanswered {
+            log::info!("no answer within {:?}; reconnecting", self.heartbeat_every);
+            self.connection = None;
+            self.reconnect();
+            return;
+        }
+        let seq = connection.next_seq();
+        self.ping_unanswered = true;
+        if let Err(e) = connection.send(&ClientFrame::Ping { seq }).await {
+            log::info!("{e}; reconnecting");
+            self.connection = None;
+            self.reconnect();
+        }
+    }
+}
