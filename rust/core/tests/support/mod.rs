@@ -1,0 +1,122 @@
+//! Test support: a `tim-server` on 127.0.0.1:0, tickets, managers with short timeouts, and a
+//! listener whose events a test can await.
+#![allow(dead_code)] // each test file uses a different part of this module
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tim_core::{LogLevel, LoginStatus, SdkConfig, SdkEvent, TimManager};
+use tim_server::{AppConfig, RunningServer, Server, ServerConfig};
+use tim_usersig::Claims;
+use tokio::sync::mpsc;
+
+pub const APP: u64 = 1_400_000_000;
+pub const KEY: &str = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
+/// Long enough for anything a test awaits; reaching it means the test failed.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+}
+
+pub fn ticket(user: &str) -> String {
+    ticket_expiring(user, 86_400)
+}
+
+pub fn ticket_expiring(user: &str, expire: u64) -> String {
+    tim_usersig::sign(KEY, &Claims::new(APP, user, now(), expire))
+}
+
+pub fn server_config() -> ServerConfig {
+    let mut config = ServerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..ServerConfig::default()
+    };
+    config.apps.insert(
+        APP,
+        AppConfig {
+            keys: vec![KEY.to_owned()],
+            ..Default::default()
+        },
+    );
+    config
+}
+
+pub async fn start_server() -> RunningServer {
+    start_server_with(server_config()).await
+}
+
+pub async fn start_server_with(config: ServerConfig) -> RunningServer {
+    Server::bind(config).await.expect("bind").spawn()
+}
+
+/// Timeouts short enough for tests, long enough for a loaded 2-core machine.
+pub fn sdk_config(url: &str) -> SdkConfig {
+    SdkConfig {
+        server_url: url.to_owned(),
+        connect_timeout: Duration::from_secs(5),
+        request_timeout: Duration::from_secs(5),
+        heartbeat_interval: Duration::from_secs(5),
+        reconnect_min: Duration::from_millis(50),
+        reconnect_max: Duration::from_millis(400),
+        ..SdkConfig::default()
+    }
+}
+
+/// A manager initialised against `url`, with a recording listener.
+pub fn manager(url: &str) -> (Arc<TimManager>, Events) {
+    manager_with(sdk_config(url))
+}
+
+pub fn manager_with(config: SdkConfig) -> (Arc<TimManager>, Events) {
+    let manager = Arc::new(TimManager::new());
+    let events = Events::attach(&manager);
+    manager.init_sdk(APP, LogLevel::Warn, config).expect("init_sdk");
+    (manager, events)
+}
+
+/// The events a manager emitted, in order, for a test to await one by one.
+pub struct Events(mpsc::UnboundedReceiver<SdkEvent>);
+
+impl Events {
+    pub fn attach(manager: &TimManager) -> Events {
+        let (tx, rx) = mpsc::unbounded_channel();
+        manager.add_listener(Arc::new(move |event: &SdkEvent| {
+            let _ = tx.send(event.clone());
+        }));
+        Events(rx)
+    }
+
+    pub async fn next(&mut self) -> SdkEvent {
+        tokio::time::timeout(WAIT, self.0.recv())
+            .await
+            .expect("an event in time")
+            .expect("the listener is alive")
+    }
+
+    /// Skips events until one matches, and returns it.
+    pub async fn until(&mut self, wanted: impl Fn(&SdkEvent) -> bool) -> SdkEvent {
+        loop {
+            let event = self.next().await;
+            if wanted(&event) {
+                return event;
+            }
+        }
+    }
+
+    /// Everything emitted so far, without waiting.
+    pub fn drain(&mut self) -> Vec<SdkEvent> {
+        std::iter::from_fn(|| self.0.try_recv().ok()).collect()
+    }
+}
+
+pub fn status(manager: &TimManager) -> LoginStatus {
+    manager.get_login_status().unwrap()
+}
+
+pub async fn online_users(server: &RunningServer, user: &str) -> usize {
+    let account = tim_server::AccountKey {
+        sdk_app_id: APP,
+        user_id: user.to_owned(),
+    };
+    server.registry().sessions(&account).await.unwrap().len()
+}
