@@ -1,0 +1,91 @@
+//! Staying logged in: reconnecting by itself after the server goes away or restarts, and
+//! logging out when the server says the ticket expired.
+
+mod support;
+
+use std::time::Duration;
+use support::*;
+use tim_core::{LoginStatus, SdkConfig, SdkEvent};
+use tim_server::{Server, ServerConfig};
+
+fn failed(event: &SdkEvent) -> bool {
+    matches!(event, SdkEvent::ConnectFailed { .. })
+}
+
+/// Restarts a server on the address it had.
+async fn restart(addr: std::net::SocketAddr) -> tim_server::RunningServer {
+    let config = ServerConfig { listen: addr, ..server_config() };
+    Server::bind(config).await.expect("rebind the same port").spawn()
+}
+
+#[tokio::test]
+async fn a_ticket_expiring_while_online_logs_out_with_on_user_sig_expired() {
+    let server = start_server().await;
+    let (manager, mut events) = manager(&server.url());
+    manager.login("alice", &ticket_expiring("alice", 1)).await.unwrap();
+    assert_eq!(events.until(|e| *e == SdkEvent::UserSigExpired).await, SdkEvent::UserSigExpired);
+    assert_eq!(status(&manager), LoginStatus::LoggedOut);
+    assert!(events.drain().is_empty(), "no reconnect after expiry");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn after_a_restart_on_the_same_port_the_client_comes_back_by_itself() {
+    let server = start_server().await;
+    let addr = server.local_addr();
+    let (manager, mut events) = manager(&server.url());
+    manager.login("alice", &ticket("alice")).await.unwrap();
+    events.until(|e| *e == SdkEvent::ConnectSuccess).await;
+
+    server.shutdown().await; // clients hear going_away
+    assert_eq!(events.next().await, SdkEvent::Connecting);
+    events.until(failed).await; // the server is down
+    assert_eq!(status(&manager), LoginStatus::LoggedIn, "still logged in while reconnecting");
+    assert_eq!(manager.get_login_user().unwrap(), "alice");
+
+    let server = restart(addr).await;
+    events.until(|e| *e == SdkEvent::ConnectSuccess).await;
+    assert_eq!(status(&manager), LoginStatus::LoggedIn);
+    assert_eq!(online_users(&server, "alice").await, 1);
+    assert_eq!(server.metrics().logins(0), 1, "one reconnect login");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_ticket_that_expired_while_offline_ends_the_reconnect() {
+    let server = start_server().await;
+    let addr = server.local_addr();
+    let (manager, mut events) = manager(&server.url());
+    // Valid for one more second: signed 9 s ago for 10 s.
+    let short = tim_usersig::sign(KEY, &tim_usersig::Claims::new(APP, "alice", now() - 9, 10));
+    manager.login("alice", &short).await.unwrap();
+    server.shutdown().await;
+    events.until(failed).await;
+    // Let the ticket expire while the server is down (waiting on the clock itself).
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let server = restart(addr).await;
+    events.until(|e| *e == SdkEvent::UserSigExpired).await;
+    assert_eq!(status(&manager), LoginStatus::LoggedOut);
+    assert_eq!(server.metrics().logins(70001), 1);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_network_change_retries_at_once_instead_of_waiting_out_the_backoff() {
+    let server = start_server().await;
+    let addr = server.local_addr();
+    let config = SdkConfig {
+        reconnect_min: Duration::from_secs(60),
+        reconnect_max: Duration::from_secs(60),
+        ..sdk_config(&server.url())
+    };
+    let (manager, mut events) = manager_with(config);
+    manager.login("alice", &ticket("alice")).await.unwrap();
+    server.shutdown().await;
+    events.until(failed).await; // the next attempt is 30-60 s away
+    let server = restart(addr).await;
+    manager.network_changed();
+    events.until(|e| *e == SdkEvent::ConnectSuccess).await;
+    assert_eq!(online_users(&server, "alice").await, 1);
+    server.shutdown().await;
+}
