@@ -49,7 +49,11 @@ mod tests {
         let mut step = min;
         for _ in 0..10 {
             let delay = backoff.next_delay();
-            assert!(delay >= step / 2 && delay <= step, "{delay:?} outside [{:?}, {step:?}]", step / 2);
+            assert!(
+                delay >= step / 2 && delay <= step,
+                "{delay:?} outside [{:?}, {step:?}]",
+                step / 2
+            );
             step = (step * 2).min(max);
         }
         assert!(backoff.next_delay() >= max / 2);

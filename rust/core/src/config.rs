@@ -110,8 +110,13 @@ impl SdkConfig {
     pub fn validate(&self) -> Result<(), TimError> {
         let invalid = |desc: String| Err(TimError::new(code::INVALID_PARAMETERS, desc));
         let url = self.server_url.as_str();
-        let Some(rest) = url.strip_prefix("ws://").or_else(|| url.strip_prefix("wss://")) else {
-            return invalid(format!("serverUrl must start with ws:// or wss://, not {url:?}"));
+        let Some(rest) = url
+            .strip_prefix("ws://")
+            .or_else(|| url.strip_prefix("wss://"))
+        else {
+            return invalid(format!(
+                "serverUrl must start with ws:// or wss://, not {url:?}"
+            ));
         };
         if rest.is_empty() || rest.starts_with('/') {
             return invalid(format!("serverUrl has no host: {url:?}"));
@@ -150,21 +155,36 @@ mod tests {
     fn validation_names_the_bad_field() {
         assert!(SdkConfig::default().validate().is_ok());
         let bad = |config: SdkConfig| config.validate().unwrap_err();
-        let err = bad(SdkConfig { server_url: "http://x".into(), ..Default::default() });
+        let err = bad(SdkConfig {
+            server_url: "http://x".into(),
+            ..Default::default()
+        });
         assert_eq!(err.code, 6017);
         assert!(err.desc.contains("serverUrl"));
-        let err = bad(SdkConfig { server_url: "wss://".into(), ..Default::default() });
+        let err = bad(SdkConfig {
+            server_url: "wss://".into(),
+            ..Default::default()
+        });
         assert!(err.desc.contains("no host"), "{}", err.desc);
-        let err = bad(SdkConfig { instance_id: Some("a b".into()), ..Default::default() });
+        let err = bad(SdkConfig {
+            instance_id: Some("a b".into()),
+            ..Default::default()
+        });
         assert!(err.desc.contains("instanceId"), "{}", err.desc);
-        let err = bad(SdkConfig { heartbeat_interval: Duration::ZERO, ..Default::default() });
+        let err = bad(SdkConfig {
+            heartbeat_interval: Duration::ZERO,
+            ..Default::default()
+        });
         assert!(err.desc.contains("heartbeatInterval"), "{}", err.desc);
     }
 
     #[test]
     fn log_levels_follow_tencents_numbers() {
         assert_eq!(LogLevel::from_code(0), Some(LogLevel::None));
-        assert_eq!(LogLevel::from_code(3).map(LogLevel::filter), Some(log::LevelFilter::Debug));
+        assert_eq!(
+            LogLevel::from_code(3).map(LogLevel::filter),
+            Some(log::LevelFilter::Debug)
+        );
         assert_eq!(LogLevel::from_code(6), Some(LogLevel::Error));
         assert_eq!(LogLevel::from_code(1), None);
         assert_eq!(LogLevel::from_code(-4), None);

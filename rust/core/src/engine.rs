@@ -90,7 +90,7 @@ type AttemptFuture = BoxFuture<'static, Result<(Connection, LoginResult), Attemp
 /// What woke the engine.
 enum Wake {
     Command(Option<Command>),
-    Attempt(Result<(Connection, LoginResult), AttemptError>),
+    Attempt(Box<Result<(Connection, LoginResult), AttemptError>>),
     Retry,
     Frame(Result<ServerFrame, TimError>),
     Heartbeat,
@@ -156,7 +156,10 @@ impl Engine {
         snapshot: SharedSnapshot,
         events: EventSender,
     ) -> Self {
-        let mut heartbeat = interval_at(Instant::now() + config.heartbeat_interval, config.heartbeat_interval);
+        let mut heartbeat = interval_at(
+            Instant::now() + config.heartbeat_interval,
+            config.heartbeat_interval,
+        );
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         Engine {
             identity,
@@ -180,14 +183,15 @@ impl Engine {
         loop {
             let wake = tokio::select! {
                 command = commands.recv() => Wake::Command(command),
-                outcome = maybe(self.attempt.as_mut().map(|(_, f)| f)) => Wake::Attempt(outcome),
+                outcome = maybe(self.attempt.as_mut().map(|(_, f)| f)) => Wake::Attempt(Box::new(outcome)),
                 () = maybe_sleep(self.retry_at) => Wake::Retry,
                 frame = maybe_recv(self.connection.as_mut()) => Wake::Frame(frame),
                 _ = self.heartbeat.tick(), if self.connection.is_some() => Wake::Heartbeat,
             };
             match wake {
                 Wake::Command(Some(Command::UnInit(reply))) => {
-                    self.stop(code::INTERRUPTED, "interrupted by unInitSDK").await;
+                    self.stop(code::INTERRUPTED, "interrupted by unInitSDK")
+                        .await;
                     let _ = reply.send(Ok(()));
                     return;
                 }
@@ -196,7 +200,7 @@ impl Engine {
                     return;
                 }
                 Wake::Command(Some(command)) => self.command(command).await,
-                Wake::Attempt(outcome) => self.attempt_ended(outcome),
+                Wake::Attempt(outcome) => self.attempt_ended(*outcome),
                 Wake::Retry => {
                     self.retry_at = None;
                     self.reconnect();
@@ -220,7 +224,10 @@ impl Engine {
     }
 
     fn status(&self) -> LoginStatus {
-        self.snapshot.lock().unwrap_or_else(|e| e.into_inner()).status
+        self.snapshot
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .status
     }
 
     fn resolve_waiters(&mut self, result: &TimResult<()>) {
@@ -265,8 +272,11 @@ impl Engine {
                 reply,
             } => self.login(user_id, user_sig, reply),
             Command::Logout(reply) => {
-                self.stop(code::LOGGED_OUT_BEFORE_LOGIN_FINISHED, "logout called before the login finished")
-                    .await;
+                self.stop(
+                    code::LOGGED_OUT_BEFORE_LOGIN_FINISHED,
+                    "logout called before the login finished",
+                )
+                .await;
                 let _ = reply.send(Ok(()));
             }
             Command::NetworkChanged => {
@@ -293,8 +303,14 @@ impl Engine {
             return;
         }
         if let Some(previous) = &self.account {
-            let superseded = format!("the login as {} was superseded by a login as {user_id}", previous.user_id);
-            self.resolve_waiters(&Err(TimError::new(code::LOGGED_OUT_BEFORE_LOGIN_FINISHED, superseded)));
+            let superseded = format!(
+                "the login as {} was superseded by a login as {user_id}",
+                previous.user_id
+            );
+            self.resolve_waiters(&Err(TimError::new(
+                code::LOGGED_OUT_BEFORE_LOGIN_FINISHED,
+                superseded,
+            )));
         }
         self.retry_at = None;
         self.attempt = None;
@@ -334,7 +350,8 @@ impl Engine {
         };
         match outcome {
             Ok((connection, result)) => {
-                let offset = i64::try_from(result.server_time_ms).unwrap_or(i64::MAX) - unix_millis();
+                let offset =
+                    i64::try_from(result.server_time_ms).unwrap_or(i64::MAX) - unix_millis();
                 self.connection = Some(connection);
                 self.backoff.reset();
                 self.ping_unanswered = false;
@@ -385,7 +402,10 @@ impl Engine {
 
     /// The connection is gone while logged in: reconnect by ourselves, status unchanged.
     fn reconnect(&mut self) {
-        if self.account.is_some() && self.status() == LoginStatus::LoggedIn && self.attempt.is_none() {
+        if self.account.is_some()
+            && self.status() == LoginStatus::LoggedIn
+            && self.attempt.is_none()
+        {
             self.connection = None;
             self.start_attempt(AttemptKind::Reconnect, None);
         }
@@ -398,7 +418,10 @@ impl Engine {
                 let offset = i64::try_from(server_time_ms).unwrap_or(i64::MAX) - unix_millis();
                 self.publish(LoginStatus::LoggedIn, Some(offset));
             }
-            Ok(ServerFrame::KickedOffline { reason, by_platform }) => {
+            Ok(ServerFrame::KickedOffline {
+                reason,
+                by_platform,
+            }) => {
                 log::info!("kicked offline ({reason:?}) by a login on {by_platform}");
                 self.logged_out(SdkEvent::KickedOffline);
             }
@@ -411,7 +434,9 @@ impl Engine {
                 self.connection = None;
                 self.reconnect();
             }
-            Ok(ServerFrame::Error { code, desc }) => log::warn!("the server refused a frame: {code} {desc}"),
+            Ok(ServerFrame::Error { code, desc }) => {
+                log::warn!("the server refused a frame: {code} {desc}")
+            }
             Ok(other) => log::debug!("ignoring {other:?}"),
             Err(e) => {
                 log::info!("{e}; reconnecting");

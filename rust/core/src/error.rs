@@ -57,7 +57,10 @@ impl TimError {
     /// Whether this error means the ticket expired, so the app must sign a new one (Tencent's
     /// guidance: only these two codes call for a new UserSig).
     pub fn is_user_sig_expired(&self) -> bool {
-        matches!(self.code, code::USER_SIG_EXPIRED | code::SVR_USER_SIG_EXPIRED)
+        matches!(
+            self.code,
+            code::USER_SIG_EXPIRED | code::SVR_USER_SIG_EXPIRED
+        )
     }
 }
 

@@ -38,7 +38,12 @@ impl log::Log for Stderr {
 
     fn log(&self, record: &log::Record<'_>) {
         if self.enabled(record.metadata()) {
-            eprintln!("tim-core {} {}: {}", record.level(), record.target(), record.args());
+            eprintln!(
+                "tim-core {} {}: {}",
+                record.level(),
+                record.target(),
+                record.args()
+            );
         }
     }
 

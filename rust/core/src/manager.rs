@@ -47,9 +47,17 @@ impl TimManager {
 
     /// `initSDK`: prepares the manager for `sdk_app_id`. Calling it again for the same app is a
     /// no-op that succeeds; for another app it answers 90101 until `un_init_sdk`.
-    pub fn init_sdk(&self, sdk_app_id: u64, log_level: LogLevel, config: SdkConfig) -> TimResult<()> {
+    pub fn init_sdk(
+        &self,
+        sdk_app_id: u64,
+        log_level: LogLevel,
+        config: SdkConfig,
+    ) -> TimResult<()> {
         if sdk_app_id == 0 {
-            return Err(TimError::new(code::INVALID_PARAMETERS, "sdkAppID must be a positive number"));
+            return Err(TimError::new(
+                code::INVALID_PARAMETERS,
+                "sdkAppID must be a positive number",
+            ));
         }
         config.validate()?;
         let tls = if config.is_tls() {
@@ -65,7 +73,10 @@ impl TimManager {
             }
             return Err(TimError::new(
                 code::SDK_ALREADY_INITIALIZED,
-                format!("the SDK is initialised for app {}; call unInitSDK first", running.sdk_app_id),
+                format!(
+                    "the SDK is initialised for app {}; call unInitSDK first",
+                    running.sdk_app_id
+                ),
             ));
         }
         let identity = Identity {
@@ -86,8 +97,14 @@ impl TimManager {
         let (commands, receiver) = mpsc::unbounded_channel();
         let task = Engine::new(identity, endpoint, &config, self.snapshot.clone(), events);
         crate::runtime::runtime().spawn(task.run(receiver));
-        log::info!("initialised for app {sdk_app_id}, server {}", config.server_url);
-        *engine = Some(EngineHandle { sdk_app_id, commands });
+        log::info!(
+            "initialised for app {sdk_app_id}, server {}",
+            config.server_url
+        );
+        *engine = Some(EngineHandle {
+            sdk_app_id,
+            commands,
+        });
         Ok(())
     }
 
@@ -105,9 +122,15 @@ impl TimManager {
     /// what each failure answers.
     pub async fn login(&self, user_id: &str, user_sig: &str) -> TimResult<()> {
         let commands = self.commands()?;
-        tim_protocol::validate_user_id(user_id).map_err(|e| TimError::new(code::INVALID_IDENTIFIER, e))?;
+        tim_protocol::validate_user_id(user_id)
+            .map_err(|e| TimError::new(code::INVALID_IDENTIFIER, e))?;
         let (user_id, user_sig) = (user_id.to_owned(), user_sig.to_owned());
-        Self::ask(&commands, |reply| Command::Login { user_id, user_sig, reply }).await
+        Self::ask(&commands, |reply| Command::Login {
+            user_id,
+            user_sig,
+            reply,
+        })
+        .await
     }
 
     /// `logout`: logs out on the server; a login under way answers 6023.
@@ -135,11 +158,16 @@ impl TimManager {
         let snapshot = self.read_snapshot();
         match (snapshot.status, snapshot.server_offset_ms) {
             (LoginStatus::LoggedIn, Some(offset)) => {
-                let local = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+                let local = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis());
                 let server = i128::try_from(local).unwrap_or(0) + i128::from(offset);
                 Ok(u64::try_from(server / 1000).unwrap_or(0))
             }
-            _ => Err(TimError::new(code::NOT_LOGGED_IN, "getServerTime needs a login")),
+            _ => Err(TimError::new(
+                code::NOT_LOGGED_IN,
+                "getServerTime needs a login",
+            )),
         }
     }
 
@@ -175,11 +203,19 @@ impl TimManager {
             .as_ref()
             .filter(|e| !e.commands.is_closed())
             .map(|e| e.commands.clone())
-            .ok_or_else(|| TimError::new(code::SDK_NOT_INITIALIZED, "the SDK is not initialised: call initSDK first"))
+            .ok_or_else(|| {
+                TimError::new(
+                    code::SDK_NOT_INITIALIZED,
+                    "the SDK is not initialised: call initSDK first",
+                )
+            })
     }
 
     fn read_snapshot(&self) -> crate::engine::Snapshot {
-        self.snapshot.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.snapshot
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Sends a command and waits for its answer. An engine that stops before answering (an

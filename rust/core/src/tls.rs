@@ -47,8 +47,10 @@ mod tests {
         let err = client_config(Some("not a certificate")).unwrap_err();
         assert_eq!(err.code, 6017);
         assert!(err.desc.contains("no certificate"), "{}", err.desc);
-        let err = client_config(Some("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))
-            .unwrap_err();
+        let err = client_config(Some(
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        ))
+        .unwrap_err();
         assert_eq!(err.code, 6017);
     }
 }

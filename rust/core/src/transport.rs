@@ -68,45 +68,73 @@ fn socket_config() -> WebSocketConfig {
 fn connect_error(e: WsError) -> AttemptError {
     match e {
         WsError::Io(e) => match e.kind() {
-            ErrorKind::TimedOut => AttemptError::network(code::CONNECT_TIMEOUT, format!("connect timed out: {e}")),
+            ErrorKind::TimedOut => {
+                AttemptError::network(code::CONNECT_TIMEOUT, format!("connect timed out: {e}"))
+            }
             ErrorKind::ConnectionReset
             | ErrorKind::ConnectionAborted
             | ErrorKind::UnexpectedEof
-            | ErrorKind::BrokenPipe => AttemptError::network(code::CONNECTION_RESET, format!("connection reset: {e}")),
-            _ => AttemptError::network(code::NETWORK_DISCONNECTED, format!("cannot reach the server: {e}")),
+            | ErrorKind::BrokenPipe => {
+                AttemptError::network(code::CONNECTION_RESET, format!("connection reset: {e}"))
+            }
+            _ => AttemptError::network(
+                code::NETWORK_DISCONNECTED,
+                format!("cannot reach the server: {e}"),
+            ),
         },
-        WsError::Tls(e) => AttemptError::network(code::NETWORK_DISCONNECTED, format!("TLS handshake failed: {e}")),
+        WsError::Tls(e) => AttemptError::network(
+            code::NETWORK_DISCONNECTED,
+            format!("TLS handshake failed: {e}"),
+        ),
         WsError::Http(response) => AttemptError::network(
             code::NETWORK_DISCONNECTED,
-            format!("the server answered HTTP {} instead of a WebSocket upgrade", response.status()),
+            format!(
+                "the server answered HTTP {} instead of a WebSocket upgrade",
+                response.status()
+            ),
         ),
-        WsError::ConnectionClosed | WsError::AlreadyClosed => {
-            AttemptError::network(code::CONNECTION_RESET, "connection closed during the upgrade")
-        }
-        other => AttemptError::network(code::NETWORK_DISCONNECTED, format!("cannot connect: {other}")),
+        WsError::ConnectionClosed | WsError::AlreadyClosed => AttemptError::network(
+            code::CONNECTION_RESET,
+            "connection closed during the upgrade",
+        ),
+        other => AttemptError::network(
+            code::NETWORK_DISCONNECTED,
+            format!("cannot connect: {other}"),
+        ),
     }
 }
 
 /// Connects and logs in: the login rides in the upgrade request, and the server's answer is the
 /// first frame. One round trip after TCP (and TLS).
-pub async fn login(endpoint: &Endpoint, login: &LoginRequest) -> Result<(Connection, LoginResult), AttemptError> {
-    let mut request = endpoint
-        .url
-        .as_str()
-        .into_client_request()
-        .map_err(|e| AttemptError::network(code::INVALID_PARAMETERS, format!("serverUrl: {e}")))?;
+pub async fn login(
+    endpoint: &Endpoint,
+    login: &LoginRequest,
+) -> Result<(Connection, LoginResult), AttemptError> {
+    let mut request =
+        endpoint.url.as_str().into_client_request().map_err(|e| {
+            AttemptError::network(code::INVALID_PARAMETERS, format!("serverUrl: {e}"))
+        })?;
     for (name, value) in login.to_headers() {
         let value = value.parse().map_err(|_| {
-            AttemptError::network(code::INVALID_PARAMETERS, format!("{name} cannot be sent in a header"))
+            AttemptError::network(
+                code::INVALID_PARAMETERS,
+                format!("{name} cannot be sent in a header"),
+            )
         })?;
         request.headers_mut().insert(name, value);
     }
     let connector = endpoint.tls.clone().map(Connector::Rustls);
-    let connecting =
-        tokio_tungstenite::connect_async_tls_with_config(request, Some(socket_config()), true, connector);
+    let connecting = tokio_tungstenite::connect_async_tls_with_config(
+        request,
+        Some(socket_config()),
+        true,
+        connector,
+    );
     let (socket, _) = timeout(endpoint.connect_timeout, connecting)
         .await
-        .map_err(|_| AttemptError::network(code::CONNECT_TIMEOUT, "connecting to the server timed out"))?
+        .map_err(|_| {
+            AttemptError::network(code::CONNECT_TIMEOUT, "connecting to the server timed out")
+        })?
         .map_err(connect_error)?;
     let mut connection = Connection {
         socket,
@@ -115,8 +143,16 @@ pub async fn login(endpoint: &Endpoint, login: &LoginRequest) -> Result<(Connect
     };
     let frame = timeout(endpoint.request_timeout, connection.recv())
         .await
-        .map_err(|_| AttemptError::network(code::REQUEST_TIMEOUT, "the server did not answer the login in time"))?
-        .map_err(|error| AttemptError { error, network: true })?;
+        .map_err(|_| {
+            AttemptError::network(
+                code::REQUEST_TIMEOUT,
+                "the server did not answer the login in time",
+            )
+        })?
+        .map_err(|error| AttemptError {
+            error,
+            network: true,
+        })?;
     match frame {
         ServerFrame::LoginResult(result) if result.code == 0 => Ok((connection, result)),
         ServerFrame::LoginResult(result) => Err(AttemptError {
@@ -141,11 +177,21 @@ impl Connection {
                     Err(e) => log::warn!("skipping a frame from the server: {e}"),
                 },
                 Some(Ok(Message::Close(frame))) => {
-                    let why = frame.map_or_else(String::new, |f| format!(": {} {}", u16::from(f.code), f.reason));
-                    return Err(TimError::new(code::CONNECTION_RESET, format!("the server closed the connection{why}")));
+                    let why = frame.map_or_else(String::new, |f| {
+                        format!(": {} {}", u16::from(f.code), f.reason)
+                    });
+                    return Err(TimError::new(
+                        code::CONNECTION_RESET,
+                        format!("the server closed the connection{why}"),
+                    ));
                 }
                 Some(Ok(_)) => continue,
-                Some(Err(e)) => return Err(TimError::new(code::CONNECTION_RESET, format!("connection lost: {e}"))),
+                Some(Err(e)) => {
+                    return Err(TimError::new(
+                        code::CONNECTION_RESET,
+                        format!("connection lost: {e}"),
+                    ));
+                }
                 None => return Err(TimError::new(code::CONNECTION_RESET, "connection lost")),
             }
         }
@@ -156,8 +202,14 @@ impl Connection {
         let sending = self.socket.send(Message::Text(frame.encode().into()));
         match timeout(self.request_timeout, sending).await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(TimError::new(code::CONNECTION_RESET, format!("connection lost: {e}"))),
-            Err(_) => Err(TimError::new(code::REQUEST_TIMEOUT, "sending to the server timed out")),
+            Ok(Err(e)) => Err(TimError::new(
+                code::CONNECTION_RESET,
+                format!("connection lost: {e}"),
+            )),
+            Err(_) => Err(TimError::new(
+                code::REQUEST_TIMEOUT,
+                "sending to the server timed out",
+            )),
         }
     }
 

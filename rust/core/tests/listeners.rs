@@ -23,10 +23,20 @@ async fn a_blocked_listener_never_blocks_the_core() {
     assert_eq!(status(&manager), LoginStatus::LoggedIn);
     // Once released, the events of every listener come in order.
     drop(release);
-    let seen: Vec<SdkEvent> = vec![events.next().await, events.next().await, events.next().await, events.next().await];
+    let seen: Vec<SdkEvent> = vec![
+        events.next().await,
+        events.next().await,
+        events.next().await,
+        events.next().await,
+    ];
     assert_eq!(
         seen,
-        [SdkEvent::Connecting, SdkEvent::ConnectSuccess, SdkEvent::Connecting, SdkEvent::ConnectSuccess]
+        [
+            SdkEvent::Connecting,
+            SdkEvent::ConnectSuccess,
+            SdkEvent::Connecting,
+            SdkEvent::ConnectSuccess
+        ]
     );
     server.shutdown().await;
 }
@@ -43,16 +53,26 @@ async fn a_panicking_listener_is_skipped_and_others_still_hear() {
         panic!("a listener bug");
     }));
     let mut events = Events::attach(&manager);
-    manager.init_sdk(APP, tim_core::LogLevel::None, sdk_config(&server.url())).unwrap();
+    manager
+        .init_sdk(APP, tim_core::LogLevel::None, sdk_config(&server.url()))
+        .unwrap();
     manager.login("alice", &ticket("alice")).await.unwrap();
     assert_eq!(events.next().await, SdkEvent::Connecting);
     assert_eq!(events.next().await, SdkEvent::ConnectSuccess);
-    assert_eq!(*calls.lock().unwrap(), 2, "called for each event despite panicking");
+    assert_eq!(
+        *calls.lock().unwrap(),
+        2,
+        "called for each event despite panicking"
+    );
     assert!(manager.remove_listener(id));
     assert!(!manager.remove_listener(id));
     manager.logout().await.unwrap();
     manager.login("alice", &ticket("alice")).await.unwrap();
     events.until(|e| *e == SdkEvent::ConnectSuccess).await;
-    assert_eq!(*calls.lock().unwrap(), 2, "a removed listener hears nothing");
+    assert_eq!(
+        *calls.lock().unwrap(),
+        2,
+        "a removed listener hears nothing"
+    );
     server.shutdown().await;
 }

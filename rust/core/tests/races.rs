@@ -36,7 +36,11 @@ async fn logout_during_a_login_answers_6023_and_calls_needing_a_session_answer_6
     });
     logging_in(&manager, &mut events).await;
     assert_eq!(manager.get_server_time().unwrap_err().code, 6014);
-    assert_eq!(manager.get_login_user().unwrap(), "", "no user until logged in");
+    assert_eq!(
+        manager.get_login_user().unwrap(),
+        "",
+        "no user until logged in"
+    );
     manager.logout().await.unwrap();
     assert_eq!(login.await.unwrap().unwrap_err().code, 6023);
     assert_eq!(status(&manager), LoginStatus::LoggedOut);
@@ -83,7 +87,10 @@ async fn connecting_is_bounded_by_the_connect_timeout() {
     let err = manager.login("alice", &ticket("alice")).await.unwrap_err();
     assert_eq!(err.code, 9510);
     assert_eq!(events.next().await, tim_core::SdkEvent::Connecting);
-    assert!(matches!(events.next().await, tim_core::SdkEvent::ConnectFailed { code: 9510, .. }));
+    assert!(matches!(
+        events.next().await,
+        tim_core::SdkEvent::ConnectFailed { code: 9510, .. }
+    ));
     assert_eq!(status(&manager), LoginStatus::LoggedOut);
 }
 
@@ -105,5 +112,12 @@ async fn a_login_answer_that_never_comes_is_bounded_by_the_request_timeout() {
         ..sdk_config(&url)
     };
     let (manager, _events) = manager_with(config);
-    assert_eq!(manager.login("alice", &ticket("alice")).await.unwrap_err().code, 6012);
+    assert_eq!(
+        manager
+            .login("alice", &ticket("alice"))
+            .await
+            .unwrap_err()
+            .code,
+        6012
+    );
 }

@@ -14,16 +14,28 @@ fn failed(event: &SdkEvent) -> bool {
 
 /// Restarts a server on the address it had.
 async fn restart(addr: std::net::SocketAddr) -> tim_server::RunningServer {
-    let config = ServerConfig { listen: addr, ..server_config() };
-    Server::bind(config).await.expect("rebind the same port").spawn()
+    let config = ServerConfig {
+        listen: addr,
+        ..server_config()
+    };
+    Server::bind(config)
+        .await
+        .expect("rebind the same port")
+        .spawn()
 }
 
 #[tokio::test]
 async fn a_ticket_expiring_while_online_logs_out_with_on_user_sig_expired() {
     let server = start_server().await;
     let (manager, mut events) = manager(&server.url());
-    manager.login("alice", &ticket_expiring("alice", 1)).await.unwrap();
-    assert_eq!(events.until(|e| *e == SdkEvent::UserSigExpired).await, SdkEvent::UserSigExpired);
+    manager
+        .login("alice", &ticket_expiring("alice", 1))
+        .await
+        .unwrap();
+    assert_eq!(
+        events.until(|e| *e == SdkEvent::UserSigExpired).await,
+        SdkEvent::UserSigExpired
+    );
     assert_eq!(status(&manager), LoginStatus::LoggedOut);
     assert!(events.drain().is_empty(), "no reconnect after expiry");
     server.shutdown().await;
@@ -40,7 +52,11 @@ async fn after_a_restart_on_the_same_port_the_client_comes_back_by_itself() {
     server.shutdown().await; // clients hear going_away
     assert_eq!(events.next().await, SdkEvent::Connecting);
     events.until(failed).await; // the server is down
-    assert_eq!(status(&manager), LoginStatus::LoggedIn, "still logged in while reconnecting");
+    assert_eq!(
+        status(&manager),
+        LoginStatus::LoggedIn,
+        "still logged in while reconnecting"
+    );
     assert_eq!(manager.get_login_user().unwrap(), "alice");
 
     let server = restart(addr).await;

@@ -15,7 +15,10 @@ pub const KEY: &str = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1
 pub const WAIT: Duration = Duration::from_secs(10);
 
 pub fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 pub fn ticket(user: &str) -> String {
@@ -70,7 +73,9 @@ pub fn manager(url: &str) -> (Arc<TimManager>, Events) {
 pub fn manager_with(config: SdkConfig) -> (Arc<TimManager>, Events) {
     let manager = Arc::new(TimManager::new());
     let events = Events::attach(&manager);
-    manager.init_sdk(APP, LogLevel::Warn, config).expect("init_sdk");
+    manager
+        .init_sdk(APP, LogLevel::Warn, config)
+        .expect("init_sdk");
     (manager, events)
 }
 
