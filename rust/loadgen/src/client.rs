@@ -3,9 +3,12 @@
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
 use tim_protocol::limits::MAX_FRAME_BYTES;
-use tim_protocol::{ClientFrame, LoginRequest, LoginResult, PROTOCOL_VERSION, Platform, ServerFrame};
+use tim_protocol::{
+    ClientFrame, LoginRequest, LoginResult, PROTOCOL_VERSION, Platform, ServerFrame,
+};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::client::Request;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -14,7 +17,12 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A login request for `user_id` with `ticket`, from an Android instance named `instance_id`.
-pub fn login_request(sdk_app_id: u64, user_id: &str, ticket: &str, instance_id: &str) -> LoginRequest {
+pub fn login_request(
+    sdk_app_id: u64,
+    user_id: &str,
+    ticket: &str,
+    instance_id: &str,
+) -> LoginRequest {
     LoginRequest {
         protocol: PROTOCOL_VERSION,
         sdk_app_id,
@@ -51,17 +59,42 @@ fn socket_config() -> WebSocketConfig {
         .max_frame_size(Some(MAX_FRAME_BYTES))
 }
 
-/// Opens a WebSocket to `url`. With `login`, the login travels in the upgrade headers and the
-/// server's [`LoginResult`] is read; without, the caller sends a login frame itself.
-pub async fn connect(url: &str, login: Option<&LoginRequest>) -> Result<Connection, Error> {
+/// The upgrade request to `url`, with `login` in its headers if given.
+fn upgrade_request(url: &str, login: Option<&LoginRequest>) -> Result<Request, Error> {
     let mut request = url.into_client_request()?;
     if let Some(login) = login {
         for (name, value) in login.to_headers() {
             request.headers_mut().insert(name, value.parse()?);
         }
     }
+    Ok(request)
+}
+
+/// Opens a WebSocket to `url`. With `login`, the login travels in the upgrade headers and the
+/// server's [`LoginResult`] is read; without, the caller sends a login frame itself.
+pub async fn connect(url: &str, login: Option<&LoginRequest>) -> Result<Connection, Error> {
+    let request = upgrade_request(url, login)?;
     let (socket, _) =
         tokio_tungstenite::connect_async_with_config(request, Some(socket_config()), true).await?;
+    Ok(Connection { socket })
+}
+
+/// Like [`connect`], and for a `wss://` URL the server's certificate is checked against `tls`
+/// (its roots, say a test's own CA) rather than any built-in roots. A `ws://` URL ignores `tls`.
+#[cfg(feature = "tls")]
+pub async fn connect_with_tls(
+    url: &str,
+    login: Option<&LoginRequest>,
+    tls: std::sync::Arc<rustls::ClientConfig>,
+) -> Result<Connection, Error> {
+    let request = upgrade_request(url, login)?;
+    let (socket, _) = tokio_tungstenite::connect_async_tls_with_config(
+        request,
+        Some(socket_config()),
+        true,
+        Some(tokio_tungstenite::Connector::Rustls(tls)),
+    )
+    .await?;
     Ok(Connection { socket })
 }
 
@@ -72,12 +105,7 @@ pub async fn connect_on(
     url: &str,
     login: Option<&LoginRequest>,
 ) -> Result<Connection, Error> {
-    let mut request = url.into_client_request()?;
-    if let Some(login) = login {
-        for (name, value) in login.to_headers() {
-            request.headers_mut().insert(name, value.parse()?);
-        }
-    }
+    let request = upgrade_request(url, login)?;
     let (socket, _) = tokio_tungstenite::client_async_with_config(
         request,
         MaybeTlsStream::Plain(stream),
@@ -95,18 +123,38 @@ impl Connection {
         url: &str,
         login: &LoginRequest,
     ) -> Result<LoginOutcome, Error> {
-        let mut connection = connect_on(stream, url, Some(login)).await?;
-        match connection.recv().await? {
-            ServerFrame::LoginResult(result) => Ok(LoginOutcome { result, connection }),
-            other => Err(format!("expected a login result, got {other:?}").into()),
-        }
+        connect_on(stream, url, Some(login))
+            .await?
+            .login_result()
+            .await
     }
 
     /// Connects with the login in the headers and reads the answer.
     pub async fn login(url: &str, login: &LoginRequest) -> Result<LoginOutcome, Error> {
-        let mut connection = connect(url, Some(login)).await?;
-        match connection.recv().await? {
-            ServerFrame::LoginResult(result) => Ok(LoginOutcome { result, connection }),
+        connect(url, Some(login)).await?.login_result().await
+    }
+
+    /// Like [`Connection::login`], trusting the certificates `tls` trusts (see
+    /// [`connect_with_tls`]).
+    #[cfg(feature = "tls")]
+    pub async fn login_with_tls(
+        url: &str,
+        login: &LoginRequest,
+        tls: std::sync::Arc<rustls::ClientConfig>,
+    ) -> Result<LoginOutcome, Error> {
+        connect_with_tls(url, Some(login), tls)
+            .await?
+            .login_result()
+            .await
+    }
+
+    /// Reads the answer to the login sent in the upgrade headers.
+    async fn login_result(mut self) -> Result<LoginOutcome, Error> {
+        match self.recv().await? {
+            ServerFrame::LoginResult(result) => Ok(LoginOutcome {
+                result,
+                connection: self,
+            }),
             other => Err(format!("expected a login result, got {other:?}").into()),
         }
     }
@@ -127,7 +175,9 @@ impl Connection {
             match self.socket.next().await {
                 Some(Ok(Message::Text(text))) => return Ok(ServerFrame::decode(&text)?),
                 Some(Ok(Message::Close(frame))) => {
-                    return Err(format!("closed by the server: {}", describe(frame.as_ref())).into());
+                    return Err(
+                        format!("closed by the server: {}", describe(frame.as_ref())).into(),
+                    );
                 }
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => return Err(e.into()),
@@ -152,7 +202,9 @@ impl Connection {
                     return frame.map_or(1005, |f| u16::from(f.code));
                 }
                 Some(Ok(_)) => continue,
-                Some(Err(WsError::ConnectionClosed | WsError::AlreadyClosed)) | None => return 1006,
+                Some(Err(WsError::ConnectionClosed | WsError::AlreadyClosed)) | None => {
+                    return 1006;
+                }
                 Some(Err(_)) => return 1006,
             }
         }
@@ -165,5 +217,8 @@ impl Connection {
 }
 
 fn describe(frame: Option<&CloseFrame>) -> String {
-    frame.map_or_else(|| "no close frame".to_owned(), |f| format!("{} {}", u16::from(f.code), f.reason))
+    frame.map_or_else(
+        || "no close frame".to_owned(),
+        |f| format!("{} {}", u16::from(f.code), f.reason),
+    )
 }

@@ -2,12 +2,13 @@
 
 use crate::lockout::LockoutRules;
 use crate::policy::{DevicePolicy, PlatformPolicy};
+use crate::tls::{self, TlsConfig};
 use clap::Parser;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// One app: its secret keys and its multi-device policy.
@@ -46,6 +47,8 @@ pub struct ServerConfig {
     pub lockout: LockoutRules,
     /// On shutdown, how long connections get to hear that the server is going away.
     pub shutdown_grace: Duration,
+    /// Serve `wss://` with this certificate; `None` serves plain `ws://`.
+    pub tls: Option<TlsConfig>,
 }
 
 impl Default for ServerConfig {
@@ -57,6 +60,7 @@ impl Default for ServerConfig {
             login_timeout: Duration::from_secs(10),
             lockout: LockoutRules::default(),
             shutdown_grace: Duration::from_secs(5),
+            tls: None,
         }
     }
 }
@@ -69,6 +73,9 @@ struct FileConfig {
     heartbeat_timeout_secs: Option<f64>,
     login_timeout_secs: Option<f64>,
     shutdown_grace_secs: Option<f64>,
+    /// PEM files; relative paths are relative to the config file's folder.
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     lockout: Option<FileLockout>,
     #[serde(default, rename = "app")]
     apps: Vec<FileApp>,
@@ -130,14 +137,20 @@ pub struct Cli {
     #[arg(long)]
     pub web_instances: Option<u8>,
     /// Seconds of silence after which a connection is closed.
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
     pub heartbeat_timeout: Option<f64>,
     /// Seconds a client has to complete its login.
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
     pub login_timeout: Option<f64>,
     /// Failed logins within a minute that lock an account for a minute.
     #[arg(long, value_name = "N")]
     pub lockout_failures: Option<u32>,
+    /// Serve wss:// with this PEM certificate chain (leaf first); needs --tls-key.
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
     /// Log lines as JSON objects instead of key=value text.
     #[arg(long)]
     pub log_json: bool,
@@ -164,7 +177,7 @@ fn seconds(name: &str, secs: f64) -> Result<Duration, String> {
 impl ServerConfig {
     /// Builds the configuration from the command line, reading its config file if it names one.
     pub fn from_cli(cli: &Cli) -> Result<Self, String> {
-        let file = match &cli.config {
+        let mut file = match &cli.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -172,6 +185,21 @@ impl ServerConfig {
             }
             None => FileConfig::default(),
         };
+        let file_dir = cli.config.as_deref().and_then(Path::parent);
+        let in_file_dir = |path: PathBuf| match file_dir {
+            Some(dir) => dir.join(path),
+            None => path,
+        };
+        let file_tls = tls::pem_pair(
+            file.tls_cert.take().map(in_file_dir),
+            file.tls_key.take().map(in_file_dir),
+            ("tls_cert", "tls_key"),
+        )?;
+        let flag_tls = tls::pem_pair(
+            cli.tls_cert.clone(),
+            cli.tls_key.clone(),
+            ("--tls-cert", "--tls-key"),
+        )?;
         let mut config = ServerConfig::from_file(file)?;
         if let Some(listen) = cli.listen {
             config.listen = listen;
@@ -200,6 +228,9 @@ impl ServerConfig {
         }
         if config.apps.is_empty() {
             return Err("no app configured: give --app SDKAPPID:KEY or a --config file".to_owned());
+        }
+        if let Some((cert, key)) = flag_tls.or(file_tls) {
+            config.tls = Some(TlsConfig::from_pem_files(&cert, &key)?);
         }
         Ok(config)
     }
@@ -349,5 +380,134 @@ web_instances = 10
         std::fs::write(&path, "[[app]]\nsdkappid = 7\nkey = []\n").unwrap();
         assert!(ServerConfig::from_cli(&cli(&["--config", file_arg])).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A folder of its own under the system's temporary folder, removed when dropped.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new(name: &str) -> Self {
+            let dir = std::env::temp_dir().join(format!("tim-{name}-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            TempDir(dir)
+        }
+
+        fn write(&self, name: &str, text: &str) -> String {
+            let path = self.0.join(name);
+            std::fs::write(&path, text).unwrap();
+            path.to_str().unwrap().to_owned()
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// A self-signed certificate and its key, as PEM.
+    fn self_signed() -> (String, String) {
+        let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        (cert.cert.pem(), cert.signing_key.serialize_pem())
+    }
+
+    /// A new certificate and key in `cert.pem` and `key.pem` of `dir`; their paths.
+    fn pem_files(dir: &TempDir) -> (String, String) {
+        let (cert, key) = self_signed();
+        (dir.write("cert.pem", &cert), dir.write("key.pem", &key))
+    }
+
+    #[test]
+    fn tls_files_come_as_a_pair() {
+        let dir = TempDir::new("tls-pair");
+        let (cert, key) = pem_files(&dir);
+        let plain = ServerConfig::from_cli(&cli(&["--app", "1:k"])).unwrap();
+        assert!(plain.tls.is_none());
+        let tls = ServerConfig::from_cli(&cli(&[
+            "--app",
+            "1:k",
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+        ]))
+        .unwrap();
+        assert!(tls.tls.is_some());
+        for half in [["--tls-cert", &cert], ["--tls-key", &key]] {
+            let mut args = vec!["--app", "1:k"];
+            args.extend(half);
+            let err = ServerConfig::from_cli(&cli(&args)).unwrap_err();
+            assert!(
+                err.contains("--tls-cert and --tls-key go together"),
+                "{err}"
+            );
+        }
+        let toml = dir.write("half.toml", "tls_cert = \"cert.pem\"\n");
+        let err = ServerConfig::from_cli(&cli(&["--app", "1:k", "--config", &toml])).unwrap_err();
+        assert!(err.contains("tls_cert and tls_key go together"), "{err}");
+    }
+
+    #[test]
+    fn toml_tls_paths_are_relative_to_the_file_and_flags_win() {
+        let dir = TempDir::new("tls-toml");
+        let (cert, key) = pem_files(&dir);
+        let toml = dir.write(
+            "server.toml",
+            "tls_cert = \"cert.pem\"\ntls_key = \"key.pem\"\n[[app]]\nsdkappid = 1\nkeys = [\"k\"]\n",
+        );
+        let config = ServerConfig::from_cli(&cli(&["--config", &toml])).unwrap();
+        let tls = format!("{:?}", config.tls.unwrap());
+        assert!(tls.contains(&cert) && tls.contains(&key), "{tls}");
+        assert!(
+            !tls.contains("PRIVATE KEY"),
+            "the key is not printed: {tls}"
+        );
+
+        // Flags replace the file's pair; a broken pair in the file is then never read.
+        let broken = dir.write(
+            "broken.toml",
+            "tls_cert = \"missing.pem\"\ntls_key = \"missing.pem\"\n[[app]]\nsdkappid = 1\nkeys = [\"k\"]\n",
+        );
+        let config = ServerConfig::from_cli(&cli(&[
+            "--config",
+            &broken,
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+        ]))
+        .unwrap();
+        assert!(config.tls.is_some());
+    }
+
+    #[test]
+    fn unreadable_or_invalid_pem_is_refused_when_the_config_is_built() {
+        let dir = TempDir::new("tls-bad");
+        let (cert, key) = pem_files(&dir);
+        let (_, other_key_pem) = self_signed();
+        let other_key = dir.write("other-key.pem", &other_key_pem);
+        let garbage = dir.write("garbage.pem", "not PEM at all\n");
+        let missing = dir.0.join("missing.pem").to_str().unwrap().to_owned();
+        let cases = [
+            (&missing, &key, "TLS certificate"),
+            (&cert, &missing, "TLS key"),
+            (&garbage, &key, "no PEM certificate"),
+            (&cert, &garbage, "TLS key"),
+            (&key, &key, "no PEM certificate"),
+            (&cert, &other_key, "not the key of the certificate"),
+        ];
+        for (cert, key, expected) in cases {
+            let err = ServerConfig::from_cli(&cli(&[
+                "--app",
+                "1:k",
+                "--tls-cert",
+                cert,
+                "--tls-key",
+                key,
+            ]))
+            .unwrap_err();
+            assert!(err.contains(expected), "{cert} + {key}: {err}");
+            assert!(!err.contains("PRIVATE KEY"), "{err}");
+        }
     }
 }

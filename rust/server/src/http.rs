@@ -3,6 +3,7 @@
 
 use crate::connection;
 use crate::state::Shared;
+use crate::tls::TlsConfig;
 use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
@@ -16,8 +17,14 @@ use std::sync::Arc;
 use std::time::Duration;
 use tim_protocol::LoginRequest;
 use tim_protocol::limits::{MAX_FRAME_BYTES, MAX_REQUEST_HEAD_BYTES};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
 use tracing::{debug, warn};
+
+/// The HTTP service every connection shares.
+type Service = TowerToHyperService<Router>;
 
 /// A session's socket reads in chunks of this size; frames are small, and idle sessions should
 /// cost little memory.
@@ -55,9 +62,11 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
         .into_response()
 }
 
-/// Accepts connections until shutdown; requests in flight then finish.
+/// Accepts connections until shutdown; requests in flight then finish. Each connection is served
+/// (and, with TLS, handshaken) in its own task, so a slow client never delays the next accept.
 pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
     let service = TowerToHyperService::new(router(shared.clone()));
+    let tls = shared.config.tls.as_ref().map(TlsConfig::acceptor);
     loop {
         let (stream, peer) = tokio::select! {
             () = shared.shutdown.cancelled() => break,
@@ -72,27 +81,63 @@ pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
             },
         };
         let _ = stream.set_nodelay(true);
-        let connection = http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(shared.config.login_timeout)
-            .max_buf_size(MAX_REQUEST_HEAD_BYTES)
-            .serve_connection(TokioIo::new(stream), service.clone())
-            .with_upgrades();
-        let shutdown = shared.shutdown.clone();
-        shared.tasks.spawn(async move {
-            tokio::pin!(connection);
-            let result = tokio::select! {
-                result = connection.as_mut() => result,
-                () = shutdown.cancelled() => {
-                    // Finish the request in flight, accept no other; upgraded connections have
-                    // left hyper already and hear of the shutdown themselves.
-                    connection.as_mut().graceful_shutdown();
-                    connection.await
-                }
+        let shared = shared.clone();
+        let service = service.clone();
+        let tls = tls.clone();
+        shared.tasks.clone().spawn(async move {
+            let result = match tls {
+                None => serve_connection(&shared, service, stream).await,
+                Some(tls) => match handshake(&shared, &tls, stream).await {
+                    Ok(stream) => serve_connection(&shared, service, stream).await,
+                    Err(e) => Err(e),
+                },
             };
             if let Err(e) = result {
-                debug!(%peer, error = %e, "HTTP connection ended with an error");
+                debug!(%peer, error = %e, "connection ended with an error");
             }
         });
     }
+}
+
+/// The TLS handshake, bounded by the login timeout like a request head (a client that never
+/// finishes it holds a socket for no longer than that) and abandoned at shutdown.
+async fn handshake(
+    shared: &Shared,
+    tls: &TlsAcceptor,
+    stream: TcpStream,
+) -> Result<TlsStream<TcpStream>, Box<dyn std::error::Error + Send + Sync>> {
+    tokio::select! {
+        handshake = tokio::time::timeout(shared.config.login_timeout, tls.accept(stream)) => {
+            Ok(handshake.map_err(|_| "TLS handshake timed out")??)
+        }
+        () = shared.shutdown.cancelled() => Err("shutting down during the TLS handshake".into()),
+    }
+}
+
+/// Serves HTTP/1.1 (and the WebSocket upgrade) on one connection, plain or TLS.
+async fn serve_connection<S>(
+    shared: &Shared,
+    service: Service,
+    stream: S,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
+where
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(shared.config.login_timeout)
+        .max_buf_size(MAX_REQUEST_HEAD_BYTES)
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    tokio::pin!(connection);
+    tokio::select! {
+        result = connection.as_mut() => result?,
+        () = shared.shutdown.cancelled() => {
+            // Finish the request in flight, accept no other; upgraded connections have left
+            // hyper already and hear of the shutdown themselves.
+            connection.as_mut().graceful_shutdown();
+            connection.await?;
+        }
+    }
+    Ok(())
 }

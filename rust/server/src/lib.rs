@@ -25,11 +25,13 @@ pub mod metrics;
 pub mod policy;
 pub mod registry;
 mod state;
+mod tls;
 
 pub use config::{AppConfig, Cli, ServerConfig};
 pub use metrics::Metrics;
 pub use policy::{DevicePolicy, PlatformPolicy};
 pub use registry::{AccountKey, MemoryRegistry, SessionRegistry};
+pub use tls::TlsConfig;
 
 use state::Shared;
 use std::future::Future;
@@ -68,6 +70,11 @@ impl Server {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
+    }
+
+    /// The WebSocket URL clients connect to: `wss://` when the server has a certificate.
+    pub fn url(&self) -> String {
+        url(&self.shared, self.local_addr())
     }
 
     /// Serves until `signal` completes, then tells every client the server is going away and
@@ -121,9 +128,9 @@ impl RunningServer {
         self.local_addr
     }
 
-    /// The WebSocket URL clients connect to.
+    /// The WebSocket URL clients connect to: `wss://` when the server has a certificate.
     pub fn url(&self) -> String {
-        format!("ws://{}", self.local_addr)
+        url(&self.shared, self.local_addr)
     }
 
     /// The server's counters.
@@ -141,4 +148,13 @@ impl RunningServer {
         self.stop.cancel();
         let _ = self.task.await;
     }
+}
+
+fn url(shared: &Shared, addr: SocketAddr) -> String {
+    let scheme = if shared.config.tls.is_some() {
+        "wss"
+    } else {
+        "ws"
+    };
+    format!("{scheme}://{addr}")
 }

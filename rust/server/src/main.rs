@@ -35,10 +35,10 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let addr = server.local_addr();
-        println!("listening on ws://{addr}");
+        let url = server.url();
+        println!("listening on {url}");
         let _ = std::io::stdout().flush();
-        tracing::info!(%addr, "listening");
+        tracing::info!(%url, "listening");
         server.run_until(shutdown_signal()).await;
         ExitCode::SUCCESS
     })

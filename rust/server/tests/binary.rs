@@ -3,36 +3,11 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use std::io::Read;
+use std::process::Command;
 use support::*;
 use tim_loadgen::{Connection, login_request};
 use tim_protocol::ServerFrame;
-
-struct Running {
-    child: Child,
-    url: String,
-}
-
-fn spawn(args: &[&str]) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tim-server"))
-        .args(args)
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start tim-server");
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim_end()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    Running { child, url }
-}
 
 #[tokio::test]
 async fn sigterm_shuts_down_gracefully_and_logs_hold_no_secrets() {

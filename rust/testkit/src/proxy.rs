@@ -94,7 +94,9 @@ impl FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("the fault proxy listens on 127.0.0.1:0");
-        let addr = listener.local_addr().expect("a bound listener has an address");
+        let addr = listener
+            .local_addr()
+            .expect("a bound listener has an address");
         let stop = CancellationToken::new();
         let controls = Arc::new(Controls {
             upstream,

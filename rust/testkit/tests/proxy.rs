@@ -38,6 +38,21 @@ async fn echo(stream: &mut TcpStream, bytes: &[u8]) -> Vec<u8> {
     answer
 }
 
+/// Opens a connection through `proxy` to `upstream`, a listener the test holds, and sends one
+/// byte across: the client's and the server's ends of one proxied connection.
+async fn connected(proxy: &FaultProxy, upstream: &TcpListener) -> (TcpStream, TcpStream) {
+    let mut client = TcpStream::connect(proxy.addr()).await.unwrap();
+    let (mut server_side, _) = tokio::time::timeout(WAIT, upstream.accept())
+        .await
+        .expect("the proxy connects upstream")
+        .unwrap();
+    client.write_all(b"x").await.unwrap();
+    let mut byte = [0];
+    server_side.read_exact(&mut byte).await.unwrap();
+    assert_eq!(&byte, b"x");
+    (client, server_side)
+}
+
 /// Reads until the connection ends; true when it ended (EOF or reset) within [`WAIT`].
 async fn ends(stream: &mut TcpStream) -> bool {
     let mut sink = Vec::new();
@@ -95,23 +110,19 @@ async fn a_delay_costs_a_round_trip_twice_the_delay_and_keeps_order() {
 async fn cut_ends_both_sides_and_new_connections_still_work() {
     let upstream = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let proxy = FaultProxy::start(upstream.local_addr().unwrap()).await;
-    let mut client = TcpStream::connect(proxy.addr()).await.unwrap();
-    let (mut server_side, _) = upstream.accept().await.unwrap();
-    client.write_all(b"x").await.unwrap();
-    let mut byte = [0];
-    server_side.read_exact(&mut byte).await.unwrap();
+    let (mut client, mut server_side) = connected(&proxy, &upstream).await;
 
     proxy.cut().await;
-    assert_eq!(proxy.connections(), 0, "cut returns once connections are closed");
+    assert_eq!(
+        proxy.connections(),
+        0,
+        "cut returns once connections are closed"
+    );
     assert!(ends(&mut client).await, "the client's read ends");
     assert!(ends(&mut server_side).await, "the server's read ends");
 
-    let mut again = TcpStream::connect(proxy.addr()).await.unwrap();
-    let (mut server_side, _) = upstream.accept().await.unwrap();
-    again.write_all(b"y").await.unwrap();
-    server_side.read_exact(&mut byte).await.unwrap();
-    assert_eq!(&byte, b"y");
-    assert_eq!(proxy.accepted(), 2);
+    let _again = connected(&proxy, &upstream).await;
+    assert_eq!((proxy.connections(), proxy.accepted()), (1, 2));
 }
 
 #[tokio::test]
@@ -168,7 +179,11 @@ async fn refuse_resets_new_connections_and_spares_open_ones() {
         assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
     }
     assert_eq!(proxy.accepted(), 2, "refused attempts are counted");
-    assert_eq!(echo(&mut open, b"b").await, b"b", "open connections live on");
+    assert_eq!(
+        echo(&mut open, b"b").await,
+        b"b",
+        "open connections live on"
+    );
 
     proxy.refuse(false);
     let mut back = TcpStream::connect(proxy.addr()).await.unwrap();
@@ -181,11 +196,7 @@ async fn dropping_the_proxy_ends_its_connections_and_tasks() {
     let runtime = tokio::runtime::Handle::current();
     let tasks_before = runtime.metrics().num_alive_tasks();
     let proxy = FaultProxy::start(upstream.local_addr().unwrap()).await;
-    let mut client = TcpStream::connect(proxy.addr()).await.unwrap();
-    let (mut server_side, _) = upstream.accept().await.unwrap();
-    client.write_all(b"x").await.unwrap();
-    let mut byte = [0];
-    server_side.read_exact(&mut byte).await.unwrap();
+    let (mut client, mut server_side) = connected(&proxy, &upstream).await;
     assert!(runtime.metrics().num_alive_tasks() > tasks_before);
 
     drop(proxy);

@@ -1,9 +1,11 @@
 //! Test support: a server on `127.0.0.1:0`, tickets, and logins through the raw client.
 #![allow(dead_code)] // each test file uses a different part of this module
 
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tim_loadgen::{Connection, LoginOutcome, login_request};
-use tim_protocol::{LoginRequest, Platform, ServerFrame};
+use tim_protocol::{ClientFrame, LoginRequest, Platform, ServerFrame};
 use tim_server::{AppConfig, DevicePolicy, RunningServer, Server, ServerConfig};
 use tim_usersig::Claims;
 
@@ -95,4 +97,41 @@ pub async fn sessions(server: &RunningServer, user: &str) -> Vec<tim_server::pol
         user_id: user.to_owned(),
     };
     server.registry().sessions(&account).await.unwrap()
+}
+
+/// Sends a ping and insists on its pong.
+pub async fn ping_pong(connection: &mut Connection, seq: u64) {
+    connection.send(&ClientFrame::Ping { seq }).await.unwrap();
+    match next(connection).await {
+        ServerFrame::Pong { seq: answered, .. } => assert_eq!(answered, seq),
+        other => panic!("expected pong {seq}, got {other:?}"),
+    }
+}
+
+/// The `tim-server` command, started with debug logs on a piped stderr.
+pub struct Running {
+    pub child: Child,
+    /// What its listening line says.
+    pub url: String,
+}
+
+/// Starts the `tim-server` command and reads its listening line.
+pub fn spawn(args: &[&str]) -> Running {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tim-server"))
+        .args(args)
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start tim-server");
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim_end()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    Running { child, url }
 }

@@ -1,0 +1,203 @@
+//! Login latency in round trips, reconnect time, and the memory of a logged-in manager.
+//!
+//! `cargo bench -p tim-core --bench login` (after `cargo build --release -p tim-server`; set
+//! `TIM_SERVER_BIN` to use another server binary). Latency goes through `tim-testkit`'s proxy,
+//! which delays every chunk by a fixed time each way; the proxy delays data, not TCP's SYN, so the
+//! TCP handshake's round trip is not in the latency figures, and the report says so.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tim_core::{LogLevel, SdkConfig, SdkEvent, TimManager};
+use tim_testkit::FaultProxy;
+use tokio::sync::mpsc;
+
+const APP: u64 = 1_400_000_000;
+const KEY: &str = "bench-key";
+const ONE_WAY: Duration = Duration::from_millis(20);
+
+fn ticket(user: &str) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    tim_usersig::sign(KEY, &tim_usersig::Claims::new(APP, user, now, 86_400))
+}
+
+struct ServerProcess(Child, String);
+
+impl ServerProcess {
+    fn start(listen: &str) -> ServerProcess {
+        let bin = std::env::var("TIM_SERVER_BIN").unwrap_or_else(|_| {
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../target/release/tim-server"
+            )
+            .to_owned()
+        });
+        let mut child = Command::new(&bin)
+            .args(["--listen", listen, "--app", &format!("{APP}:{KEY}")])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start {bin} ({e}); run `cargo build --release -p tim-server`")
+            });
+        let mut line = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .expect("listening line")
+            .to_owned();
+        ServerProcess(child, url)
+    }
+
+    fn addr(&self) -> std::net::SocketAddr {
+        self.1.trim_start_matches("ws://").parse().unwrap()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn manager(url: &str) -> (TimManager, mpsc::UnboundedReceiver<SdkEvent>) {
+    let manager = TimManager::new();
+    let (tx, rx) = mpsc::unbounded_channel();
+    manager.add_listener(Arc::new(move |e: &SdkEvent| {
+        let _ = tx.send(e.clone());
+    }));
+    let config = SdkConfig {
+        server_url: url.to_owned(),
+        ..SdkConfig::default()
+    };
+    manager.init_sdk(APP, LogLevel::None, config).unwrap();
+    (manager, rx)
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+async fn login_round_trips(server: &ServerProcess) {
+    let proxy = FaultProxy::start(server.addr()).await;
+    proxy.set_delay(ONE_WAY);
+    let rtt = ONE_WAY * 2;
+    let (manager, _events) = manager(&proxy.url_ws());
+    let alice = ticket("alice");
+    let mut samples = Vec::new();
+    for _ in 0..15 {
+        let started = Instant::now();
+        manager.login("alice", &alice).await.unwrap();
+        samples.push(started.elapsed());
+        manager.logout().await.unwrap();
+    }
+    let login = median(samples);
+    println!(
+        "login over ws:// through a {rtt:?} round-trip link: median {login:.1?} = {:.2} round trips after TCP connect \
+         (+1 for TCP's handshake, which the proxy does not delay)",
+        login.as_secs_f64() / rtt.as_secs_f64()
+    );
+    manager.un_init_sdk().await.unwrap();
+}
+
+async fn wait_for(
+    events: &mut mpsc::UnboundedReceiver<SdkEvent>,
+    wanted: impl Fn(&SdkEvent) -> bool,
+) {
+    while !wanted(&events.recv().await.expect("events")) {}
+}
+
+async fn reconnect_time() {
+    let failed = |e: &SdkEvent| matches!(e, SdkEvent::ConnectFailed { .. });
+    let server = ServerProcess::start("127.0.0.1:0");
+    let addr = server.addr();
+    let proxy = FaultProxy::start(addr).await;
+    let (manager, mut events) = manager(&proxy.url_ws());
+    manager.login("alice", &ticket("alice")).await.unwrap();
+
+    let mut after_cut = Vec::new();
+    for _ in 0..10 {
+        let cut = Instant::now();
+        proxy.cut().await;
+        wait_for(&mut events, |e| *e == SdkEvent::ConnectSuccess).await;
+        after_cut.push(cut.elapsed());
+    }
+    println!(
+        "reconnect after a cut connection (server up): median {:.1?}",
+        median(after_cut)
+    );
+
+    // The server is killed, then starts again on the same port.
+    drop(server);
+    wait_for(&mut events, failed).await;
+    let server = ServerProcess::start(&addr.to_string());
+    let back = Instant::now();
+    wait_for(&mut events, |e| *e == SdkEvent::ConnectSuccess).await;
+    println!(
+        "reconnect after a server restart, by backoff alone (1 s first step, jitter): {:.0?} after the server was back",
+        back.elapsed()
+    );
+
+    drop(server);
+    wait_for(&mut events, failed).await;
+    let server = ServerProcess::start(&addr.to_string());
+    let back = Instant::now();
+    manager.network_changed();
+    wait_for(&mut events, |e| *e == SdkEvent::ConnectSuccess).await;
+    println!(
+        "reconnect after a server restart, with the host's network-changed hint: {:.1?}",
+        back.elapsed()
+    );
+    drop(server);
+    manager.un_init_sdk().await.unwrap();
+}
+
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+async fn memory_per_manager(server: &ServerProcess) {
+    const N: usize = 500;
+    // Warm up the runtime, TLS-free transport and allocator before the baseline.
+    let (warm, _e) = manager(&server.1);
+    warm.login("warm", &ticket("warm")).await.unwrap();
+    let before = rss_kib();
+    let mut managers = Vec::with_capacity(N);
+    for i in 0..N {
+        let user = format!("user{i}");
+        let (manager, events) = manager(&server.1);
+        manager.login(&user, &ticket(&user)).await.unwrap();
+        managers.push((manager, events));
+    }
+    let after = rss_kib();
+    println!(
+        "memory of a logged-in manager: {:.1} KiB ({N} managers, RSS {before} -> {after} KiB)",
+        (after - before) as f64 / N as f64
+    );
+    for (manager, _) in &managers {
+        manager.un_init_sdk().await.unwrap();
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let server = ServerProcess::start("127.0.0.1:0");
+    login_round_trips(&server).await;
+    memory_per_manager(&server).await;
+    drop(server);
+    reconnect_time().await;
+}
