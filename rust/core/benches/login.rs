@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tim_core::{LogLevel, SdkConfig, SdkEvent, TimManager};
-use tim_testkit::FaultProxy;
+use tim_testkit::{FaultProxy, TestPki};
 use tokio::sync::mpsc;
 
 const APP: u64 = 1_400_000_000;
@@ -29,6 +29,28 @@ struct ServerProcess(Child, String);
 
 impl ServerProcess {
     fn start(listen: &str) -> ServerProcess {
+        Self::start_with(listen, &[])
+    }
+
+    /// A TLS server with the test PKI's certificate (written to a temporary folder).
+    fn start_tls(pki: &TestPki) -> ServerProcess {
+        let dir = std::env::temp_dir().join(format!("tim-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+        std::fs::write(&cert, &pki.cert_pem).unwrap();
+        std::fs::write(&key, &pki.key_pem).unwrap();
+        let args = [
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ];
+        let server = Self::start_with("127.0.0.1:0", &args);
+        let _ = std::fs::remove_dir_all(&dir);
+        server
+    }
+
+    fn start_with(listen: &str, extra: &[&str]) -> ServerProcess {
         let bin = std::env::var("TIM_SERVER_BIN").unwrap_or_else(|_| {
             concat!(
                 env!("CARGO_MANIFEST_DIR"),
@@ -38,6 +60,7 @@ impl ServerProcess {
         });
         let mut child = Command::new(&bin)
             .args(["--listen", listen, "--app", &format!("{APP}:{KEY}")])
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .spawn()
@@ -57,7 +80,8 @@ impl ServerProcess {
     }
 
     fn addr(&self) -> std::net::SocketAddr {
-        self.1.trim_start_matches("ws://").parse().unwrap()
+        let host_port = self.1.split_once("://").expect("a URL").1;
+        host_port.parse().unwrap()
     }
 }
 
@@ -69,15 +93,18 @@ impl Drop for ServerProcess {
 }
 
 fn manager(url: &str) -> (TimManager, mpsc::UnboundedReceiver<SdkEvent>) {
+    manager_with(SdkConfig {
+        server_url: url.to_owned(),
+        ..SdkConfig::default()
+    })
+}
+
+fn manager_with(config: SdkConfig) -> (TimManager, mpsc::UnboundedReceiver<SdkEvent>) {
     let manager = TimManager::new();
     let (tx, rx) = mpsc::unbounded_channel();
     manager.add_listener(Arc::new(move |e: &SdkEvent| {
         let _ = tx.send(e.clone());
     }));
-    let config = SdkConfig {
-        server_url: url.to_owned(),
-        ..SdkConfig::default()
-    };
     manager.init_sdk(APP, LogLevel::None, config).unwrap();
     (manager, rx)
 }
@@ -87,11 +114,17 @@ fn median(mut samples: Vec<Duration>) -> Duration {
     samples[samples.len() / 2]
 }
 
-async fn login_round_trips(server: &ServerProcess) {
+/// Median login latency through a proxy adding `ONE_WAY` each way, in round trips.
+async fn round_trips(server: &ServerProcess, scheme: &str, extra_ca_pem: Option<String>) {
     let proxy = FaultProxy::start(server.addr()).await;
     proxy.set_delay(ONE_WAY);
     let rtt = ONE_WAY * 2;
-    let (manager, _events) = manager(&proxy.url_ws());
+    let url = format!("{scheme}://{}", proxy.addr());
+    let (manager, _events) = manager_with(SdkConfig {
+        server_url: url,
+        extra_ca_pem,
+        ..SdkConfig::default()
+    });
     let alice = ticket("alice");
     let mut samples = Vec::new();
     for _ in 0..15 {
@@ -102,7 +135,7 @@ async fn login_round_trips(server: &ServerProcess) {
     }
     let login = median(samples);
     println!(
-        "login over ws:// through a {rtt:?} round-trip link: median {login:.1?} = {:.2} round trips after TCP connect \
+        "login over {scheme}:// through a {rtt:?} round-trip link: median {login:.1?} = {:.2} round trips after TCP connect \
          (+1 for TCP's handshake, which the proxy does not delay)",
         login.as_secs_f64() / rtt.as_secs_f64()
     );
@@ -196,8 +229,12 @@ async fn memory_per_manager(server: &ServerProcess) {
 #[tokio::main]
 async fn main() {
     let server = ServerProcess::start("127.0.0.1:0");
-    login_round_trips(&server).await;
+    round_trips(&server, "ws", None).await;
     memory_per_manager(&server).await;
+    drop(server);
+    let pki = TestPki::new();
+    let server = ServerProcess::start_tls(&pki);
+    round_trips(&server, "wss", Some(pki.ca_pem())).await;
     drop(server);
     reconnect_time().await;
 }

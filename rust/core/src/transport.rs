@@ -67,6 +67,12 @@ fn socket_config() -> WebSocketConfig {
 
 fn connect_error(e: WsError) -> AttemptError {
     match e {
+        WsError::Io(e) if e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) => {
+            AttemptError::network(
+                code::NETWORK_DISCONNECTED,
+                format!("TLS handshake failed: {e}"),
+            )
+        }
         WsError::Io(e) => match e.kind() {
             ErrorKind::TimedOut => {
                 AttemptError::network(code::CONNECT_TIMEOUT, format!("connect timed out: {e}"))

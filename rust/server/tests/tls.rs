@@ -11,36 +11,20 @@ use support::*;
 use tim_loadgen::Connection;
 use tim_protocol::Platform;
 use tim_server::{RunningServer, ServerConfig, TlsConfig};
+use tim_testkit::TestPki;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// A CA made for one test, and a server certificate it signed for `localhost` and `127.0.0.1`.
-struct TestPki {
-    ca: rcgen::CertifiedIssuer<'static, rcgen::KeyPair>,
-    cert_pem: String,
-    key_pem: String,
+/// What the tests need of a test PKI.
+trait Pki {
+    fn server_config(&self) -> ServerConfig;
+    fn client(
+        &self,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> Arc<rustls::ClientConfig>;
 }
 
-impl TestPki {
-    fn new() -> Self {
-        let mut ca_params = rcgen::CertificateParams::new(Vec::new()).unwrap();
-        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        let ca =
-            rcgen::CertifiedIssuer::self_signed(ca_params, rcgen::KeyPair::generate().unwrap())
-                .unwrap();
-        let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
-        let key = rcgen::KeyPair::generate().unwrap();
-        let cert = rcgen::CertificateParams::new(names)
-            .unwrap()
-            .signed_by(&key, &ca)
-            .unwrap();
-        TestPki {
-            ca,
-            cert_pem: cert.pem(),
-            key_pem: key.serialize_pem(),
-        }
-    }
-
+impl Pki for TestPki {
     fn server_config(&self) -> ServerConfig {
         let mut config = config();
         config.tls =
@@ -54,7 +38,7 @@ impl TestPki {
         versions: &[&'static rustls::SupportedProtocolVersion],
     ) -> Arc<rustls::ClientConfig> {
         let mut roots = rustls::RootCertStore::empty();
-        roots.add(self.ca.der().clone()).unwrap();
+        roots.add(self.ca_der().to_vec().into()).unwrap();
         client_config(roots, versions)
     }
 }

@@ -1,5 +1,6 @@
 //! Test helpers for the network faults a mobile client meets: [`FaultProxy`], a TCP proxy that a
-//! test puts between a client and `tim-server` to cut, stall, refuse or delay its connections.
+//! test puts between a client and `tim-server` to cut, stall, refuse or delay its connections;
+//! and [`TestPki`], certificates made at test time for TLS.
 //!
 //! ```no_run
 //! # async fn run(server: std::net::SocketAddr) {
@@ -15,6 +16,8 @@
 //!
 //! Every control takes effect when it returns, so tests need no sleeps to let a fault "settle".
 
+mod pki;
 mod proxy;
 
+pub use pki::TestPki;
 pub use proxy::FaultProxy;
