@@ -405,10 +405,10 @@ web_instances = 10
         }
     }
 
-    /// A self-signed certificate and its key, as PEM.
+    /// A certificate and its key, as PEM.
     fn self_signed() -> (String, String) {
-        let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-        (cert.cert.pem(), cert.signing_key.serialize_pem())
+        let pki = tim_testkit::TestPki::new();
+        (pki.cert_pem, pki.key_pem)
     }
 
     /// A new certificate and key in `cert.pem` and `key.pem` of `dir`; their paths.
