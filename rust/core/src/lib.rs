@@ -28,7 +28,7 @@ pub mod error;
 pub mod events;
 mod logging;
 mod manager;
-mod runtime;
+pub mod runtime;
 pub mod status;
 mod tls;
 mod transport;
@@ -37,6 +37,7 @@ pub use config::{LogLevel, SdkConfig};
 pub use error::{TimError, TimResult, code};
 pub use events::{ListenerId, SdkEvent, SdkListener};
 pub use manager::TimManager;
+pub use runtime::runtime;
 pub use status::LoginStatus;
 pub use tim_protocol::Platform;
 

@@ -1,0 +1,238 @@
+//! `tim-bridge`: the one surface every host calls.
+//!
+//! A host (JNI on Android, Swift through UniFFI, N-API on Node) calls
+//! [`Bridge::call`]`(method, params_json)` and gets `{"code","desc","data"?}` JSON back, and
+//! receives events as `{"type","data"}` JSON through one [`EventSink`]. Method and event names are
+//! the JavaScript API's (`initSDK`, `login`, `onKickedOffline`, ...). Parameters are checked here,
+//! once: a missing parameter or a wrong type answers 6017 with a description that names the
+//! parameter and the type it must have. Adding an API method means a core method, one arm in
+//! [`dispatch`], and one TypeScript method; no host glue changes.
+
+mod params;
+
+use params::Params;
+use serde_json::{Value, json};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tim_core::{
+    ListenerId, LogLevel, Platform, SdkConfig, SdkEvent, TimError, TimManager, TimResult, code,
+};
+
+/// Receives every event of a bridge's manager as `{"type": "onConnecting", "data": ...}` JSON.
+/// Called on a core thread, in order; an implementation hands the text to its host's thread and
+/// returns at once.
+pub trait EventSink: Send + Sync + 'static {
+    /// One event.
+    fn on_event(&self, event_json: String);
+}
+
+impl<F: Fn(String) + Send + Sync + 'static> EventSink for F {
+    fn on_event(&self, event_json: String) {
+        self(event_json)
+    }
+}
+
+/// A manager behind the JSON surface.
+pub struct Bridge {
+    manager: Arc<TimManager>,
+    listener: ListenerId,
+}
+
+/// Every method of the JavaScript API that the bridge answers.
+pub const METHODS: &[&str] = &[
+    "initSDK",
+    "unInitSDK",
+    "login",
+    "logout",
+    "getLoginUser",
+    "getLoginStatus",
+    "getVersion",
+    "getServerTime",
+    "callExperimentalAPI",
+];
+
+/// An event as the JavaScript listener receives it.
+pub fn event_json(event: &SdkEvent) -> String {
+    let data = match event {
+        SdkEvent::ConnectFailed { code, desc } => json!({ "code": code, "desc": desc }),
+        _ => Value::Null,
+    };
+    json!({ "type": event.name(), "data": data }).to_string()
+}
+
+fn result_json(result: TimResult<Value>) -> String {
+    match result {
+        Ok(Value::Null) => json!({ "code": 0, "desc": "ok" }),
+        Ok(data) => json!({ "code": 0, "desc": "ok", "data": data }),
+        Err(e) => json!({ "code": e.code, "desc": e.desc }),
+    }
+    .to_string()
+}
+
+impl Bridge {
+    /// A bridge with its own manager, whose events go to `sink`.
+    pub fn new(sink: Arc<dyn EventSink>) -> Self {
+        let manager = Arc::new(TimManager::new());
+        let listener = manager.add_listener(Arc::new(move |event: &SdkEvent| {
+            sink.on_event(event_json(event));
+        }));
+        Bridge { manager, listener }
+    }
+
+    /// The manager behind the bridge.
+    pub fn manager(&self) -> &Arc<TimManager> {
+        &self.manager
+    }
+
+    /// Answers one call with `{"code","desc","data"?}` JSON. Never fails: every problem is a code.
+    pub fn call(
+        &self,
+        method: &str,
+        params_json: &str,
+    ) -> impl Future<Output = String> + Send + 'static {
+        let manager = self.manager.clone();
+        let (method, params_json) = (method.to_owned(), params_json.to_owned());
+        async move { result_json(dispatch(&manager, &method, &params_json).await) }
+    }
+
+    /// Answers one call on the core's runtime and hands the JSON to `done` there: for hosts that
+    /// have no executor of their own (JNI). Returns at once.
+    pub fn call_with_callback(
+        &self,
+        method: &str,
+        params_json: &str,
+        done: impl FnOnce(String) + Send + 'static,
+    ) {
+        let answer = self.call(method, params_json);
+        tim_core::runtime().spawn(async move { done(answer.await) });
+    }
+}
+
+impl Drop for Bridge {
+    /// Releases the manager: logs out and stops its engine, without waiting for the server.
+    fn drop(&mut self) {
+        self.manager.remove_listener(self.listener);
+        let manager = self.manager.clone();
+        tim_core::runtime().spawn(async move {
+            let _ = manager.un_init_sdk().await;
+        });
+    }
+}
+
+fn milliseconds(params: &Params<'_>, name: &str) -> TimResult<Option<Duration>> {
+    Ok(params.optional_unsigned(name)?.map(Duration::from_millis))
+}
+
+/// `initSDK`'s `config`, over the defaults.
+fn sdk_config(config: Option<Params<'_>>) -> TimResult<SdkConfig> {
+    let mut sdk = SdkConfig::default();
+    let Some(config) = config else {
+        return Ok(sdk);
+    };
+    config.only(&[
+        "serverUrl",
+        "platform",
+        "instanceId",
+        "connectTimeoutMs",
+        "requestTimeoutMs",
+        "heartbeatIntervalMs",
+        "reconnectMinMs",
+        "reconnectMaxMs",
+        "extraCaPem",
+    ])?;
+    if let Some(url) = config.optional_string("serverUrl")? {
+        sdk.server_url = url.to_owned();
+    }
+    if let Some(platform) = config.optional_string("platform")? {
+        sdk.platform = platform.parse::<Platform>().map_err(|e| {
+            TimError::new(
+                code::INVALID_PARAMETERS,
+                format!("initSDK: config.platform: {e}"),
+            )
+        })?;
+    }
+    sdk.instance_id = config.optional_string("instanceId")?.map(str::to_owned);
+    sdk.extra_ca_pem = config.optional_string("extraCaPem")?.map(str::to_owned);
+    let durations = [
+        ("connectTimeoutMs", &mut sdk.connect_timeout),
+        ("requestTimeoutMs", &mut sdk.request_timeout),
+        ("heartbeatIntervalMs", &mut sdk.heartbeat_interval),
+        ("reconnectMinMs", &mut sdk.reconnect_min),
+        ("reconnectMaxMs", &mut sdk.reconnect_max),
+    ];
+    for (name, field) in durations {
+        if let Some(value) = milliseconds(&config, name)? {
+            *field = value;
+        }
+    }
+    Ok(sdk)
+}
+
+/// Checks the parameters of `method` and calls the manager.
+async fn dispatch(manager: &TimManager, method: &str, params_json: &str) -> TimResult<Value> {
+    let params = Params::parse(method, params_json)?;
+    match method {
+        "initSDK" => {
+            params.only(&["sdkAppID", "logLevel", "config"])?;
+            let sdk_app_id = params.unsigned("sdkAppID")?;
+            let log_level = params.unsigned("logLevel")?;
+            let log_level = i64::try_from(log_level)
+                .ok()
+                .and_then(LogLevel::from_code)
+                .ok_or_else(|| {
+                    TimError::new(
+                        code::INVALID_PARAMETERS,
+                        format!(
+                            "initSDK: parameter logLevel must be 0, 3, 4, 5 or 6, got {log_level}"
+                        ),
+                    )
+                })?;
+            let config = sdk_config(params.object("config")?)?;
+            manager.init_sdk(sdk_app_id, log_level, config)?;
+            Ok(Value::Bool(true))
+        }
+        "unInitSDK" => {
+            params.only(&[])?;
+            manager.un_init_sdk().await.map(|()| Value::Null)
+        }
+        "login" => {
+            params.only(&["userID", "userSig"])?;
+            let user_id = params.string("userID")?;
+            let user_sig = params.string("userSig")?;
+            manager.login(user_id, user_sig).await.map(|()| Value::Null)
+        }
+        "logout" => {
+            params.only(&[])?;
+            manager.logout().await.map(|()| Value::Null)
+        }
+        "getLoginUser" => params
+            .only(&[])
+            .and_then(|()| manager.get_login_user().map(Value::String)),
+        "getLoginStatus" => params
+            .only(&[])
+            .and_then(|()| manager.get_login_status().map(|s| json!(s.code()))),
+        "getVersion" => params.only(&[]).map(|()| json!(TimManager::get_version())),
+        "getServerTime" => params
+            .only(&[])
+            .and_then(|()| manager.get_server_time().map(|t| json!(t))),
+        "callExperimentalAPI" => {
+            params.only(&["api", "param"])?;
+            let api = params.string("api")?;
+            match api {
+                "networkChanged" => {
+                    manager.network_changed();
+                    Ok(Value::Null)
+                }
+                other => Err(TimError::new(
+                    code::INVALID_PARAMETERS,
+                    format!("callExperimentalAPI: unknown api {other:?} (known: networkChanged)"),
+                )),
+            }
+        }
+        other => Err(TimError::new(
+            code::INVALID_PARAMETERS,
+            format!("unknown method {other:?} (known: {})", METHODS.join(", ")),
+        )),
+    }
+}

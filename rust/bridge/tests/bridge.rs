@@ -1,0 +1,343 @@
+//! The JSON surface against a real `tim-server`: every method, every bad-parameter shape, and
+//! events reaching the sink.
+
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tim_bridge::Bridge;
+use tim_server::{AppConfig, RunningServer, Server, ServerConfig};
+use tokio::sync::mpsc;
+
+const APP: u64 = 1_400_000_000;
+const KEY: &str = "bridge-test-key";
+const WAIT: Duration = Duration::from_secs(10);
+
+fn ticket(user: &str) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    tim_usersig::sign(KEY, &tim_usersig::Claims::new(APP, user, now, 86_400))
+}
+
+async fn server() -> RunningServer {
+    let mut config = ServerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..Default::default()
+    };
+    config.apps.insert(
+        APP,
+        AppConfig {
+            keys: vec![KEY.into()],
+            ..Default::default()
+        },
+    );
+    Server::bind(config).await.unwrap().spawn()
+}
+
+struct Host {
+    bridge: Bridge,
+    events: mpsc::UnboundedReceiver<Value>,
+}
+
+impl Host {
+    fn new() -> Host {
+        let (tx, events) = mpsc::unbounded_channel();
+        let bridge = Bridge::new(Arc::new(move |json: String| {
+            let _ = tx.send(serde_json::from_str(&json).unwrap());
+        }));
+        Host { bridge, events }
+    }
+
+    async fn call(&self, method: &str, params: Value) -> Value {
+        self.call_text(method, &params.to_string()).await
+    }
+
+    async fn call_text(&self, method: &str, params: &str) -> Value {
+        serde_json::from_str(&self.bridge.call(method, params).await).unwrap()
+    }
+
+    async fn init(&self, url: &str) {
+        let config = json!({ "serverUrl": url, "reconnectMinMs": 50, "reconnectMaxMs": 200 });
+        let answer = self
+            .call(
+                "initSDK",
+                json!({ "sdkAppID": APP, "logLevel": 5, "config": config }),
+            )
+            .await;
+        assert_eq!(answer, json!({ "code": 0, "desc": "ok", "data": true }));
+    }
+
+    async fn event(&mut self) -> Value {
+        tokio::time::timeout(WAIT, self.events.recv())
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    async fn event_named(&mut self, name: &str) -> Value {
+        loop {
+            let event = self.event().await;
+            if event["type"] == name {
+                return event;
+            }
+        }
+    }
+}
+
+fn code(answer: &Value) -> i64 {
+    answer["code"].as_i64().unwrap()
+}
+
+/// Asserts a 6017 whose description names `words`.
+fn invalid(answer: &Value, words: &[&str]) {
+    assert_eq!(code(answer), 6017, "{answer}");
+    let desc = answer["desc"].as_str().unwrap();
+    for word in words {
+        assert!(desc.contains(word), "{desc:?} should mention {word:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_whole_api_through_json() {
+    let server = server().await;
+    let mut host = Host::new();
+    assert_eq!(code(&host.call("getLoginStatus", json!({})).await), 6013);
+    host.init(&server.url()).await;
+    assert_eq!(
+        host.call("getLoginStatus", json!({})).await,
+        json!({ "code": 0, "desc": "ok", "data": 3 })
+    );
+    assert_eq!(host.call("getLoginUser", json!({})).await["data"], "");
+    let login = host
+        .call(
+            "login",
+            json!({ "userID": "alice", "userSig": ticket("alice") }),
+        )
+        .await;
+    assert_eq!(login, json!({ "code": 0, "desc": "ok" }));
+    assert_eq!(
+        host.event().await,
+        json!({ "type": "onConnecting", "data": null })
+    );
+    assert_eq!(
+        host.event().await,
+        json!({ "type": "onConnectSuccess", "data": null })
+    );
+    assert_eq!(host.call("getLoginStatus", json!({})).await["data"], 1);
+    assert_eq!(host.call("getLoginUser", json!({})).await["data"], "alice");
+    let time = host.call("getServerTime", json!({})).await["data"]
+        .as_u64()
+        .unwrap();
+    assert!(time > 1_700_000_000);
+    assert_eq!(
+        host.call("getVersion", json!(null)).await["data"],
+        env!("CARGO_PKG_VERSION")
+    );
+    let hint = host
+        .call("callExperimentalAPI", json!({ "api": "networkChanged" }))
+        .await;
+    assert_eq!(code(&hint), 0);
+
+    // A second device of alice kicks this one; the event reaches the sink.
+    let other = Host::new();
+    other.init(&server.url()).await;
+    assert_eq!(
+        code(
+            &other
+                .call(
+                    "login",
+                    json!({ "userID": "alice", "userSig": ticket("alice") })
+                )
+                .await
+        ),
+        0
+    );
+    assert_eq!(
+        host.event_named("onKickedOffline").await["data"],
+        Value::Null
+    );
+    assert_eq!(host.call("getLoginStatus", json!({})).await["data"], 3);
+
+    assert_eq!(code(&other.call("logout", json!({})).await), 0);
+    assert_eq!(code(&other.call("unInitSDK", json!({})).await), 0);
+    assert_eq!(code(&other.call("getLoginStatus", json!({})).await), 6013);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn server_codes_and_connect_failures_come_through() {
+    let server = server().await;
+    let mut host = Host::new();
+    host.init(&server.url()).await;
+    let forged = tim_usersig::sign(
+        "guess",
+        &tim_usersig::Claims::new(APP, "alice", 1_900_000_000, 60),
+    );
+    let answer = host
+        .call("login", json!({ "userID": "alice", "userSig": forged }))
+        .await;
+    assert_eq!(code(&answer), 70009);
+    assert_eq!(
+        code(
+            &host
+                .call("login", json!({ "userID": "a b", "userSig": "x" }))
+                .await
+        ),
+        7003
+    );
+    host.call("unInitSDK", json!({})).await;
+    host.call(
+        "initSDK",
+        json!({ "sdkAppID": APP, "logLevel": 0, "config": { "serverUrl": "ws://127.0.0.1:9" } }),
+    )
+    .await;
+    let answer = host
+        .call(
+            "login",
+            json!({ "userID": "alice", "userSig": ticket("alice") }),
+        )
+        .await;
+    assert_eq!(code(&answer), 9508);
+    let failed = host.event_named("onConnectFailed").await;
+    assert_eq!(failed["data"]["code"], 9508);
+    assert!(failed["data"]["desc"].as_str().unwrap().contains("server"));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn every_bad_parameter_shape_answers_6017_naming_it() {
+    let host = Host::new();
+    invalid(
+        &host.call("fly", json!({})).await,
+        &["unknown method", "fly", "login"],
+    );
+    invalid(
+        &host.call_text("login", "{not json").await,
+        &["login", "not valid JSON"],
+    );
+    invalid(
+        &host.call_text("login", "[1,2]").await,
+        &["must be a JSON object", "an array"],
+    );
+    invalid(&host.call_text("login", "\"alice\"").await, &["a string"]);
+
+    let init = |params: Value| async move { Host::new().call("initSDK", params).await };
+    invalid(
+        &init(json!({ "logLevel": 3 })).await,
+        &["sdkAppID", "missing"],
+    );
+    invalid(
+        &init(json!({ "sdkAppID": "1400000000", "logLevel": 3 })).await,
+        &["sdkAppID", "whole number", "a string"],
+    );
+    invalid(
+        &init(json!({ "sdkAppID": -1, "logLevel": 3 })).await,
+        &["sdkAppID", "not negative"],
+    );
+    invalid(
+        &init(json!({ "sdkAppID": 1.5, "logLevel": 3 })).await,
+        &["sdkAppID"],
+    );
+    invalid(
+        &init(json!({ "sdkAppID": 0, "logLevel": 3 })).await,
+        &["sdkAppID"],
+    );
+    invalid(
+        &init(json!({ "sdkAppID": APP })).await,
+        &["logLevel", "missing"],
+    );
+    invalid(
+        &init(json!({ "sdkAppID": APP, "logLevel": 2 })).await,
+        &["logLevel", "0, 3, 4, 5 or 6"],
+    );
+    invalid(
+        &init(json!({ "sdkAppID": APP, "logLevel": 3, "config": "ws://x" })).await,
+        &["config", "an object"],
+    );
+    invalid(
+        &init(json!({ "sdkAppID": APP, "logLevel": 3, "config": { "serverUrl": 7 } })).await,
+        &["serverUrl", "a string"],
+    );
+    invalid(
+        &init(json!({ "sdkAppID": APP, "logLevel": 3, "config": { "serverURL": "ws://x" } })).await,
+        &["unknown parameter serverURL"],
+    );
+    invalid(
+        &init(json!({ "sdkAppID": APP, "logLevel": 3, "config": { "serverUrl": "http://x" } }))
+            .await,
+        &["serverUrl", "ws://"],
+    );
+    invalid(
+        &init(json!({ "sdkAppID": APP, "logLevel": 3, "config": { "platform": "nokia" } })).await,
+        &["platform"],
+    );
+    invalid(
+        &init(json!({ "sdkAppID": APP, "logLevel": 3, "config": { "heartbeatIntervalMs": "5" } }))
+            .await,
+        &["heartbeatIntervalMs"],
+    );
+    invalid(
+        &init(json!({ "sdkAppID": APP, "logLevel": 3, "extra": 1 })).await,
+        &["unknown parameter extra"],
+    );
+
+    host.init("ws://127.0.0.1:9").await;
+    invalid(
+        &host.call("login", json!({ "userSig": "x" })).await,
+        &["userID", "missing", "a string"],
+    );
+    invalid(
+        &host
+            .call("login", json!({ "userID": 42, "userSig": "x" }))
+            .await,
+        &["userID", "a number"],
+    );
+    invalid(
+        &host
+            .call("login", json!({ "userID": "alice", "userSig": null }))
+            .await,
+        &["userSig", "missing"],
+    );
+    invalid(
+        &host
+            .call("login", json!({ "userID": "alice", "userSig": ["x"] }))
+            .await,
+        &["userSig", "an array"],
+    );
+    invalid(
+        &host.call("logout", json!({ "now": true })).await,
+        &["unknown parameter now"],
+    );
+    invalid(
+        &host.call("callExperimentalAPI", json!({})).await,
+        &["api", "missing"],
+    );
+    invalid(
+        &host
+            .call("callExperimentalAPI", json!({ "api": "teleport" }))
+            .await,
+        &["unknown api", "teleport"],
+    );
+    for method in tim_bridge::METHODS {
+        if !["initSDK", "login", "callExperimentalAPI"].contains(method) {
+            invalid(
+                &host.call(method, json!({ "surprise": 1 })).await,
+                &[method, "unknown parameter surprise"],
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn call_with_callback_answers_on_the_core_runtime() {
+    let host = Host::new();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    host.bridge
+        .call_with_callback("getVersion", "{}", move |json| {
+            let _ = tx.send(json);
+        });
+    let answer: Value =
+        serde_json::from_str(&tokio::time::timeout(WAIT, rx).await.unwrap().unwrap()).unwrap();
+    assert_eq!(answer["data"], env!("CARGO_PKG_VERSION"));
+}
