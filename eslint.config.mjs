@@ -1,0 +1,6 @@
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['lib/**', 'node_modules/**', 'example/**', 'rust/**', 'target/**'] },
+  ...tseslint.configs.strict,
+);

@@ -1,0 +1,170 @@
+import type { NativeTransport } from './transport';
+import {
+  type LogLevelEnum,
+  type V2TimCallback,
+  type V2TimLoginStatus,
+  type V2TimSDKConfig,
+  type V2TimSDKListener,
+  type V2TimValueCallback,
+  V2TimErrorCode,
+} from './types';
+
+type EventName = 'onConnecting' | 'onConnectSuccess' | 'onConnectFailed' | 'onKickedOffline' | 'onUserSigExpired';
+
+/**
+ * `TencentImSDKPlugin.v2TIMManager`. Each method forwards its arguments to the native core as
+ * JSON and resolves with the core's answer: the core checks every argument (a wrong type answers
+ * 6017 naming the parameter), so this class adds no rules. Promises never reject.
+ */
+export class V2TIMManager {
+  private readonly listeners = new Set<V2TimSDKListener>();
+  private initListener: V2TimSDKListener | undefined;
+  private transport: NativeTransport | null | undefined;
+
+  /**
+   * @param connect - finds the native transport, or explains why there is none. Called lazily
+   *   at the first call, so importing the package never touches native code.
+   */
+  constructor(private readonly connect: () => NativeTransport | string) {}
+
+  /**
+   * Initialises the SDK for an app. Call once before anything else.
+   * @param sdkAppID - the app's SDKAppID.
+   * @param logLevel - how much the SDK logs.
+   * @param listener - receives SDK events; a second `initSDK` replaces it.
+   * @param config - where the server is (`serverUrl`) and timeouts.
+   * @returns `data: true` on success; 90101 when initialised for another app.
+   */
+  initSDK(
+    sdkAppID: number,
+    logLevel: LogLevelEnum,
+    listener?: V2TimSDKListener,
+    config?: V2TimSDKConfig,
+  ): Promise<V2TimValueCallback<boolean>> {
+    if (listener !== undefined) {
+      this.initListener = listener;
+    }
+    return this.invoke('initSDK', { sdkAppID, logLevel, config });
+  }
+
+  /** Logs out if needed and releases the SDK. Call after `logout` when the app is done with IM. */
+  async unInitSDK(): Promise<V2TimCallback> {
+    const result = await this.invoke<V2TimCallback>('unInitSDK', {});
+    if (result.code === 0) {
+      this.transport?.release?.();
+      this.transport = undefined;
+    }
+    return result;
+  }
+
+  /**
+   * Logs in; the first login of a UserID registers it. Logging in as another user switches
+   * accounts; a second call while a login for the same user runs joins it.
+   * @returns code 0, or e.g. 70001 (UserSig expired: get a new one), 7003 (bad UserID).
+   */
+  login(userID: string, userSig: string): Promise<V2TimCallback> {
+    return this.invoke('login', { userID, userSig });
+  }
+
+  /** Logs out. A login under way answers 6023. */
+  logout(): Promise<V2TimCallback> {
+    return this.invoke('logout', {});
+  }
+
+  /** The logged-in UserID, or "" when not logged in. */
+  getLoginUser(): Promise<V2TimValueCallback<string>> {
+    return this.invoke('getLoginUser', {});
+  }
+
+  /** 1 logged in, 2 logging in, 3 logged out ({@link V2TimLoginStatus}). */
+  getLoginStatus(): Promise<V2TimValueCallback<V2TimLoginStatus>> {
+    return this.invoke('getLoginStatus', {});
+  }
+
+  /** The SDK's version. */
+  getVersion(): Promise<V2TimValueCallback<string>> {
+    return this.invoke('getVersion', {});
+  }
+
+  /** The server's clock in Unix seconds (6014 before a login). */
+  getServerTime(): Promise<V2TimValueCallback<number>> {
+    return this.invoke('getServerTime', {});
+  }
+
+  /**
+   * Calls an API outside the standard set. Supported: `"networkChanged"` (tell the SDK the
+   * network changed, so a reconnect waiting out its backoff retries at once).
+   */
+  callExperimentalAPI(api: string, param?: object): Promise<V2TimValueCallback<object>> {
+    return this.invoke('callExperimentalAPI', { api, param });
+  }
+
+  /** Adds a listener for SDK events, beside the one `initSDK` set. */
+  addSDKListener(listener: V2TimSDKListener): void {
+    this.listeners.add(listener);
+  }
+
+  /** Removes a listener added with `addSDKListener`, or the one `initSDK` set. */
+  removeSDKListener(listener: V2TimSDKListener): void {
+    this.listeners.delete(listener);
+    if (this.initListener === listener) {
+      this.initListener = undefined;
+    }
+  }
+
+  private async invoke<T extends V2TimCallback>(method: string, params: object): Promise<T> {
+    const transport = this.native();
+    if (typeof transport === 'string') {
+      return failure(V2TimErrorCode.ERR_SDK_NOT_INITIALIZED, transport);
+    }
+    let paramsJson: string;
+    try {
+      paramsJson = JSON.stringify(params);
+    } catch (e) {
+      return failure(V2TimErrorCode.ERR_INVALID_PARAMETERS, `${method}: the arguments cannot be sent: ${String(e)}`);
+    }
+    try {
+      return JSON.parse(await transport.call(method, paramsJson)) as T;
+    } catch (e) {
+      return failure(V2TimErrorCode.ERR_IO_OPERATION_FAILED, `${method}: the native module failed: ${String(e)}`);
+    }
+  }
+
+  private native(): NativeTransport | string {
+    if (this.transport === undefined || this.transport === null) {
+      const found = this.connect();
+      if (typeof found === 'string') {
+        return found;
+      }
+      found.subscribe((json) => this.dispatch(json));
+      this.transport = found;
+    }
+    return this.transport;
+  }
+
+  /** Hands one event to every listener; a listener that throws does not stop the others. */
+  private dispatch(eventJson: string): void {
+    let event: { type: EventName; data: { code: number; desc: string } | null };
+    try {
+      event = JSON.parse(eventJson);
+    } catch {
+      return;
+    }
+    const targets = [this.initListener, ...this.listeners].filter((l) => l !== undefined);
+    for (const listener of new Set(targets)) {
+      try {
+        if (event.type === 'onConnectFailed') {
+          listener.onConnectFailed?.(event.data?.code ?? 0, event.data?.desc ?? '');
+        } else {
+          listener[event.type]?.();
+        }
+      } catch (e) {
+        console.error(`react-native-tim-rs: an SDK listener threw in ${event.type}:`, e);
+      }
+    }
+  }
+}
+
+function failure<T extends V2TimCallback>(code: number, desc: string): T {
+  return { code, desc } as T;
+}

@@ -1,0 +1,117 @@
+import { V2TIMManager } from '../V2TIMManager';
+import type { NativeTransport } from '../transport';
+import { LogLevelEnum, type V2TimSDKListener } from '../types';
+
+/** A transport that records calls and answers what the test says. */
+function fakeTransport(answer: (method: string, params: unknown) => unknown = () => ({ code: 0, desc: 'ok' })) {
+  const calls: Array<[string, unknown]> = [];
+  let emit: (json: string) => void = () => {};
+  const transport: NativeTransport & { released: number } = {
+    released: 0,
+    async call(method, paramsJson) {
+      const params = JSON.parse(paramsJson);
+      calls.push([method, params]);
+      return JSON.stringify(answer(method, params));
+    },
+    subscribe(onEvent) {
+      emit = onEvent;
+    },
+    release() {
+      transport.released += 1;
+    },
+  };
+  return { transport, calls, emit: (type: string, data: unknown = null) => emit(JSON.stringify({ type, data })) };
+}
+
+describe('V2TIMManager', () => {
+  it('forwards each call as JSON and resolves the core answer unchanged', async () => {
+    const { transport, calls } = fakeTransport((method) =>
+      method === 'getLoginStatus' ? { code: 0, desc: 'ok', data: 1 } : { code: 70009, desc: 'bad signature' },
+    );
+    const manager = new V2TIMManager(() => transport);
+    await expect(manager.initSDK(1400000000, LogLevelEnum.V2TIM_LOG_INFO, undefined, { serverUrl: 'ws://x' })).resolves.toEqual({
+      code: 70009,
+      desc: 'bad signature',
+    });
+    await expect(manager.getLoginStatus()).resolves.toEqual({ code: 0, desc: 'ok', data: 1 });
+    await manager.login('alice', 'sig');
+    await manager.callExperimentalAPI('networkChanged');
+    expect(calls).toEqual([
+      ['initSDK', { sdkAppID: 1400000000, logLevel: 4, config: { serverUrl: 'ws://x' } }],
+      ['getLoginStatus', {}],
+      ['login', { userID: 'alice', userSig: 'sig' }],
+      ['callExperimentalAPI', { api: 'networkChanged' }],
+    ]);
+  });
+
+  it('passes wrong argument types through for the core to answer 6017', async () => {
+    const { transport, calls } = fakeTransport(() => ({ code: 6017, desc: 'login: parameter userID must be a string, got a number' }));
+    const manager = new V2TIMManager(() => transport);
+    const login = manager.login as unknown as (a: unknown, b: unknown) => Promise<unknown>;
+    await expect(login.call(manager, 42, undefined)).resolves.toMatchObject({ code: 6017 });
+    expect(calls).toEqual([['login', { userID: 42 }]]);
+  });
+
+  it('resolves 6017 when the arguments cannot be serialised, and 6022 when the native call fails', async () => {
+    const transport: NativeTransport = {
+      call: () => Promise.reject(new Error('bridge torn down')),
+      subscribe: () => {},
+    };
+    const manager = new V2TIMManager(() => transport);
+    const result = await manager.callExperimentalAPI('x', { big: BigInt(1) });
+    expect(result.code).toBe(6017);
+    expect(result.desc).toContain('cannot be sent');
+    const failed = await manager.getVersion();
+    expect(failed).toEqual({ code: 6022, desc: expect.stringContaining('bridge torn down') });
+  });
+
+  it('never touches native code at construction, and explains a missing module on every call', async () => {
+    const connect = jest.fn(() => 'the native module is not linked: rebuild the app');
+    const manager = new V2TIMManager(connect);
+    expect(connect).not.toHaveBeenCalled();
+    await expect(manager.login('alice', 'sig')).resolves.toEqual({ code: 6013, desc: 'the native module is not linked: rebuild the app' });
+    await expect(manager.getLoginStatus()).resolves.toMatchObject({ code: 6013 });
+  });
+
+  it('delivers events to the initSDK listener and to added listeners, isolating throwing ones', async () => {
+    const { transport, emit } = fakeTransport();
+    const manager = new V2TIMManager(() => transport);
+    const first: V2TimSDKListener = { onKickedOffline: jest.fn(), onConnectFailed: jest.fn() };
+    const replacement: V2TimSDKListener = { onKickedOffline: jest.fn() };
+    const added: V2TimSDKListener = {
+      onKickedOffline: jest.fn(() => {
+        throw new Error('app bug');
+      }),
+      onUserSigExpired: jest.fn(),
+    };
+    const spy = jest.spyOn(console, 'error').mockImplementation(() => {});
+    await manager.initSDK(1, LogLevelEnum.V2TIM_LOG_NONE, first);
+    await manager.initSDK(1, LogLevelEnum.V2TIM_LOG_NONE, replacement);
+    manager.addSDKListener(added);
+    emit('onKickedOffline');
+    emit('onConnectFailed', { code: 9508, desc: 'down' });
+    emit('onUserSigExpired');
+    expect(first.onKickedOffline).not.toHaveBeenCalled();
+    expect(replacement.onKickedOffline).toHaveBeenCalledTimes(1);
+    expect(added.onKickedOffline).toHaveBeenCalledTimes(1);
+    expect(added.onUserSigExpired).toHaveBeenCalledTimes(1);
+    expect(spy).toHaveBeenCalledTimes(1);
+    manager.removeSDKListener(added);
+    manager.removeSDKListener(replacement);
+    emit('onKickedOffline');
+    expect(added.onKickedOffline).toHaveBeenCalledTimes(1);
+    expect(replacement.onKickedOffline).toHaveBeenCalledTimes(1);
+    spy.mockRestore();
+  });
+
+  it('releases the transport after unInitSDK and connects again at the next call', async () => {
+    const { transport } = fakeTransport();
+    const connect = jest.fn(() => transport);
+    const manager = new V2TIMManager(connect);
+    await manager.initSDK(1, LogLevelEnum.V2TIM_LOG_NONE);
+    await manager.unInitSDK();
+    expect(transport.released).toBe(1);
+    await manager.initSDK(1, LogLevelEnum.V2TIM_LOG_NONE);
+    expect(connect).toHaveBeenCalledTimes(2);
+  });
+});
