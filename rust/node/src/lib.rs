@@ -1,0 +1,114 @@
+//! `tim-node`: the bridge ([`tim_bridge::Bridge`]) as a Node.js addon, through N-API.
+//!
+//! The glue only marshals strings and schedules callbacks (DESIGN.md principles 1 and 2): every
+//! parameter rule, state and error code lives in the bridge and the core. A call runs on the
+//! core's runtime and settles its promise from there; events reach JavaScript through one
+//! thread-safe function, so no core thread ever waits for the JavaScript thread (principle 3).
+//!
+//! ```js
+//! const bridge = new NativeBridge((eventJson) => console.log(JSON.parse(eventJson)));
+//! const answer = JSON.parse(await bridge.call("getLoginStatus", "{}")); // {code, desc, data?}
+//! bridge.destroy();
+//! ```
+
+use napi::bindgen_prelude::{Either, Env, Function, Object, Result, Status, Unknown};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi_derive::napi;
+use serde_json::json;
+use std::sync::Arc;
+use tim_bridge::Bridge;
+use tim_core::code;
+
+/// The JavaScript event callback, `(eventJson: string) => void`. Strong (the last `false`): while
+/// the SDK instance lives, it keeps Node's event loop alive, so a script awaiting an event (a kick,
+/// an expiry) is not cut short; `destroy()` (which the package calls after `unInitSDK`) releases
+/// it, and the process can exit. Not callee-handled (the first `false`): the callback gets the
+/// event alone, without an error-first argument.
+type EventCallback = ThreadsafeFunction<String, (), String, Status, false, false>;
+
+/// An argument from JavaScript: a string, or anything else (answered with 6017, not a throw).
+type Text<'a> = Either<String, Unknown<'a>>;
+
+/// One SDK instance (one "device"): a [`Bridge`] with its own manager.
+#[napi]
+pub struct NativeBridge {
+    /// `None` after [`NativeBridge::destroy`].
+    bridge: Option<Bridge>,
+}
+
+/// A result JSON for a call the bridge cannot be asked: the same `{code, desc}` shape it answers.
+fn error_json(code: i32, desc: String) -> String {
+    json!({ "code": code, "desc": desc }).to_string()
+}
+
+/// The 6017 answer for an argument of `call` that is not a string, naming what it was.
+fn not_a_string(name: &str, value: &Unknown<'_>) -> String {
+    let kind = value
+        .get_type()
+        .map_or_else(|_| "unknown".into(), |t| t.to_string().to_lowercase());
+    error_json(
+        code::INVALID_PARAMETERS,
+        format!("NativeBridge.call: {name} must be a string, got {kind}"),
+    )
+}
+
+#[napi]
+impl NativeBridge {
+    /// A bridge whose events (`{"type","data"}` JSON text) go to `on_event` on the JavaScript
+    /// thread, in order. Throws (code `InvalidArg`) if `on_event` is not a function. An exception
+    /// thrown by `on_event` is an uncaught exception, as from any event handler.
+    #[napi(constructor, strict)]
+    pub fn new(on_event: Function<'_, String, ()>) -> Result<Self> {
+        let on_event: EventCallback = on_event
+            .build_threadsafe_function()
+            .callee_handled::<false>()
+            .weak::<false>()
+            .build()?;
+        let bridge = Bridge::new(Arc::new(move |event_json: String| {
+            // NonBlocking: the queue is unbounded, and a core thread must never wait for the
+            // JavaScript thread. An error here means Node is shutting down; the event has no one
+            // left to tell.
+            let _ = on_event.call(event_json, ThreadsafeFunctionCallMode::NonBlocking);
+        }));
+        Ok(NativeBridge {
+            bridge: Some(bridge),
+        })
+    }
+
+    /// Answers `method` with `{"code","desc","data"?}` JSON text. The promise never rejects: a
+    /// wrong argument type answers 6017 and a call after `destroy()` answers 6013, like every
+    /// other failure the bridge reports.
+    #[napi(
+        ts_args_type = "method: unknown, paramsJson: unknown",
+        ts_return_type = "Promise<string>"
+    )]
+    pub fn call<'env>(
+        &self,
+        env: &'env Env,
+        method: Text<'_>,
+        params_json: Text<'_>,
+    ) -> Result<Object<'env>> {
+        let (deferred, promise) = env.create_deferred()?;
+        let done = move |answer: String| deferred.resolve(move |_| Ok(answer));
+        match (&self.bridge, method, params_json) {
+            (None, _, _) => done(error_json(
+                code::SDK_NOT_INITIALIZED,
+                "NativeBridge.call: the bridge was destroyed".into(),
+            )),
+            (Some(bridge), Either::A(method), Either::A(params_json)) => {
+                bridge.call_with_callback(&method, &params_json, done)
+            }
+            (_, Either::B(method), _) => done(not_a_string("method", &method)),
+            (_, _, Either::B(params_json)) => done(not_a_string("paramsJson", &params_json)),
+        }
+        Ok(promise)
+    }
+
+    /// Drops the SDK instance: logs out and stops its engine without waiting for the server, and
+    /// stops events, releasing the event callback's hold on the event loop. Later calls answer
+    /// 6013. Calling it twice is harmless.
+    #[napi]
+    pub fn destroy(&mut self) {
+        self.bridge = None;
+    }
+}

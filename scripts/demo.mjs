@@ -1,0 +1,80 @@
+// The demo's story, told through the public JavaScript API on Node (the same TencentImSDKPlugin
+// a React Native app imports), against a tim-server on a free loopback port:
+// alice logs in, a second device of alice kicks the first, a ticket expires while online, the
+// server restarts and the client comes back by itself, and alice logs out.
+import { createRequire } from 'node:module';
+import { APP, sign, startServer } from '../test/support/server.mjs';
+
+const require = createRequire(import.meta.url);
+const { createV2TIMManager, LogLevelEnum } = require('..');
+
+const started = Date.now();
+const say = (who, what) => console.log(`${String(Date.now() - started).padStart(6)} ms  ${who.padEnd(8)} ${what}`);
+const show = (result) => JSON.stringify(result);
+
+/** A listener that prints every event and lets the story wait for one. */
+function listenerFor(who) {
+  const waiting = new Map();
+  const seen = (name, text) => {
+    say(who, `⚡ ${name}${text ?? ''}`);
+    waiting.get(name)?.();
+    waiting.delete(name);
+  };
+  return {
+    listener: {
+      onConnecting: () => seen('onConnecting'),
+      onConnectSuccess: () => seen('onConnectSuccess'),
+      onConnectFailed: (code, desc) => seen('onConnectFailed', `(${code}, ${JSON.stringify(desc)})`),
+      onKickedOffline: () => seen('onKickedOffline'),
+      onUserSigExpired: () => seen('onUserSigExpired'),
+    },
+    next: (name) => new Promise((resolve) => waiting.set(name, resolve)),
+  };
+}
+
+async function main() {
+  let server = await startServer();
+  say('server', `tim-server listening on ${server.url}`);
+  const config = { serverUrl: server.url, reconnectMinMs: 200, reconnectMaxMs: 1000 };
+
+  const phone = createV2TIMManager();
+  const phoneEvents = listenerFor('phone');
+  say('phone', `initSDK(${APP}) → ${show(await phone.initSDK(APP, LogLevelEnum.V2TIM_LOG_WARN, phoneEvents.listener, config))}`);
+  say('phone', `login("alice") → ${show(await phone.login('alice', sign('alice')))}`);
+  say('phone', `getLoginStatus() → ${show(await phone.getLoginStatus())}`);
+
+  const tablet = createV2TIMManager();
+  const tabletEvents = listenerFor('tablet');
+  await tablet.initSDK(APP, LogLevelEnum.V2TIM_LOG_WARN, tabletEvents.listener, { ...config, platform: 'android' });
+  const kicked = phoneEvents.next('onKickedOffline');
+  say('tablet', `login("alice") on a second Android device → ${show(await tablet.login('alice', sign('alice')))}`);
+  await kicked;
+  say('phone', `getLoginStatus() → ${show(await phone.getLoginStatus())}`);
+
+  const expired = phoneEvents.next('onUserSigExpired');
+  say('phone', `login("bob") with a ticket valid for 2 seconds → ${show(await phone.login('bob', sign('bob', { expire: 2 })))}`);
+  await expired;
+  say('phone', `getLoginStatus() → ${show(await phone.getLoginStatus())}`);
+
+  const failed = tabletEvents.next('onConnectFailed');
+  say('server', 'killed');
+  await server.kill();
+  await failed;
+  say('tablet', `getLoginStatus() while the server is down → ${show(await tablet.getLoginStatus())}`);
+  const back = tabletEvents.next('onConnectSuccess');
+  server = await startServer(server.address);
+  say('server', `restarted on ${server.url}`);
+  await back;
+  say('tablet', `getLoginUser() → ${show(await tablet.getLoginUser())}`);
+
+  say('tablet', `logout() → ${show(await tablet.logout())}`);
+  say('tablet', `unInitSDK() → ${show(await tablet.unInitSDK())}`);
+  await phone.unInitSDK();
+  await server.stop();
+  say('server', 'stopped');
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
