@@ -45,9 +45,9 @@ async function main() {
 
   const tablet = createV2TIMManager();
   const tabletEvents = listenerFor('tablet');
-  await tablet.initSDK(APP, LogLevelEnum.V2TIM_LOG_WARN, tabletEvents.listener, { ...config, platform: 'android' });
+  await tablet.initSDK(APP, LogLevelEnum.V2TIM_LOG_WARN, tabletEvents.listener, config);
   const kicked = phoneEvents.next('onKickedOffline');
-  say('tablet', `login("alice") on a second Android device → ${show(await tablet.login('alice', sign('alice')))}`);
+  say('tablet', `login("alice") on a second device of the same platform → ${show(await tablet.login('alice', sign('alice')))}`);
   await kicked;
   say('phone', `getLoginStatus() → ${show(await phone.getLoginStatus())}`);
 

@@ -63,11 +63,16 @@ pub fn event_json(event: &SdkEvent) -> String {
 
 fn result_json(result: TimResult<Value>) -> String {
     match result {
-        Ok(Value::Null) => json!({ "code": 0, "desc": "ok" }),
-        Ok(data) => json!({ "code": 0, "desc": "ok", "data": data }),
-        Err(e) => json!({ "code": e.code, "desc": e.desc }),
+        Ok(Value::Null) => json!({ "code": 0, "desc": "ok" }).to_string(),
+        Ok(data) => json!({ "code": 0, "desc": "ok", "data": data }).to_string(),
+        Err(e) => error_json(e.code, &e.desc),
     }
-    .to_string()
+}
+
+/// A failed result, `{"code","desc"}`: for host glue that must answer a call the bridge cannot
+/// be asked (a destroyed instance, an argument that is not text), in the bridge's own shape.
+pub fn error_json(code: i32, desc: &str) -> String {
+    json!({ "code": code, "desc": desc }).to_string()
 }
 
 impl Bridge {

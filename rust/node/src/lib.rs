@@ -14,9 +14,8 @@
 use napi::bindgen_prelude::{Either, Env, Function, Object, Result, Status, Unknown};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
-use serde_json::json;
 use std::sync::Arc;
-use tim_bridge::Bridge;
+use tim_bridge::{Bridge, error_json};
 use tim_core::code;
 
 /// The JavaScript event callback, `(eventJson: string) => void`. Strong (the last `false`): while
@@ -36,11 +35,6 @@ pub struct NativeBridge {
     bridge: Option<Bridge>,
 }
 
-/// A result JSON for a call the bridge cannot be asked: the same `{code, desc}` shape it answers.
-fn error_json(code: i32, desc: String) -> String {
-    json!({ "code": code, "desc": desc }).to_string()
-}
-
 /// The 6017 answer for an argument of `call` that is not a string, naming what it was.
 fn not_a_string(name: &str, value: &Unknown<'_>) -> String {
     let kind = value
@@ -48,7 +42,7 @@ fn not_a_string(name: &str, value: &Unknown<'_>) -> String {
         .map_or_else(|_| "unknown".into(), |t| t.to_string().to_lowercase());
     error_json(
         code::INVALID_PARAMETERS,
-        format!("NativeBridge.call: {name} must be a string, got {kind}"),
+        &format!("NativeBridge.call: {name} must be a string, got {kind}"),
     )
 }
 
@@ -93,7 +87,7 @@ impl NativeBridge {
         match (&self.bridge, method, params_json) {
             (None, _, _) => done(error_json(
                 code::SDK_NOT_INITIALIZED,
-                "NativeBridge.call: the bridge was destroyed".into(),
+                "NativeBridge.call: the bridge was destroyed",
             )),
             (Some(bridge), Either::A(method), Either::A(params_json)) => {
                 bridge.call_with_callback(&method, &params_json, done)

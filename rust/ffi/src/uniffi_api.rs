@@ -1,0 +1,61 @@
+//! UniFFI exports: the bridge for Swift (iOS), and for Kotlin and Python on a host.
+//!
+//! The surface is the bridge's and nothing more (DESIGN.md principle 2): a [`TimBridge`] object
+//! made with an [`EventSink`] the host implements, and one async [`TimBridge::call`] that takes
+//! and returns JSON text. Bindings are generated from the built library by
+//! `scripts/gen-bindings.sh`; adding an API method never changes this file.
+
+use std::sync::Arc;
+use tim_bridge::Bridge;
+
+/// The host's receiver of the manager's events, each `{"type": "onKickedOffline", "data": ...}`
+/// JSON text.
+///
+/// Called on a core thread, one event at a time and in order. An implementation hands the text
+/// to its own thread (a queue, a dispatcher, `DispatchQueue.main.async`) and returns at once:
+/// the core waits for it before delivering the next event, and must never wait on a host thread
+/// (DESIGN.md principle 3).
+// A foreign trait (`Arc<dyn EventSink>`), not a callback interface: STYLE.md's UniFFI lesson.
+#[uniffi::export(foreign)]
+pub trait EventSink: Send + Sync {
+    /// One event.
+    fn on_event(&self, event_json: String);
+}
+
+/// One SDK instance (a manager) behind the JSON surface. Each object is a separate device as
+/// far as the server is concerned; dropping it logs out and stops its engine.
+#[derive(uniffi::Object)]
+pub struct TimBridge {
+    bridge: Bridge,
+}
+
+#[uniffi::export]
+impl TimBridge {
+    /// A bridge whose events go to `sink`.
+    #[uniffi::constructor]
+    pub fn new(sink: Arc<dyn EventSink>) -> Self {
+        let bridge = Bridge::new(Arc::new(move |event_json: String| {
+            sink.on_event(event_json)
+        }));
+        TimBridge { bridge }
+    }
+
+    /// Answers `method` (a JavaScript API name such as `login`) with its parameters as a JSON
+    /// object, with `{"code","desc","data"?}` JSON. Never throws for API errors: every problem,
+    /// a wrong parameter type included, is a code in the answer. Any executor may await it.
+    pub async fn call(&self, method: String, params_json: String) -> String {
+        // Polled by the host's executor (Swift's, Kotlin's coroutines, Python's asyncio) inside
+        // the core runtime's context, so that anything tokio in the call finds its reactor and
+        // timers; the engine's own work already runs on that runtime. An answer from local state
+        // (getLoginStatus) completes on the first poll, with no hop to another thread: 34 us per
+        // call from Python against 48 us for spawning onto the runtime and awaiting the handle,
+        // and the gap grows with load (scripts/bench-ffi.sh). Not `async_runtime = "tokio"`:
+        // that would enter a second runtime, async-compat's, with threads of its own.
+        let mut answer = std::pin::pin!(self.bridge.call(&method, &params_json));
+        std::future::poll_fn(|cx| {
+            let _context = tim_core::runtime().enter();
+            answer.as_mut().poll(cx)
+        })
+        .await
+    }
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds tim-ffi's iOS static libraries (device; simulator for Apple silicon and Intel, joined with
+# lipo) and packs them with the generated C header and module map (ios/Generated/, see
+# scripts/gen-bindings.sh) into ios/Frameworks/TimFfi.xcframework, which the iOS module links.
+# macOS with Xcode only. PROFILE picks the Cargo profile (default release-mobile).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(uname -s)" != Darwin ] || ! command -v xcodebuild >/dev/null; then
+  echo "build-ios: needs macOS with Xcode (xcodebuild and the iOS SDKs). Elsewhere," \
+    "scripts/check-mobile.sh checks that tim-ffi compiles for iOS." >&2
+  exit 1
+fi
+
+profile="${PROFILE:-release-mobile}"
+device=aarch64-apple-ios
+simulators=(aarch64-apple-ios-sim x86_64-apple-ios)
+# React Native's lowest iOS (as in scripts/check-mobile.sh).
+export IPHONEOS_DEPLOYMENT_TARGET="${IPHONEOS_DEPLOYMENT_TARGET:-15.1}"
+rustup target add "$device" "${simulators[@]}"
+for target in "$device" "${simulators[@]}"; do
+  # staticlib only: the crate's cdylib type is for Android and host tests.
+  cargo rustc --locked -p tim-ffi --lib --profile "$profile" --target "$target" --crate-type staticlib
+done
+
+lib() { echo "target/$1/$profile/libtim_ffi.a"; }
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/headers" "$work/simulator"
+cp ios/Generated/tim_ffiFFI.h "$work/headers/"
+# An XCFramework's headers folder must call its module map module.modulemap.
+cp ios/Generated/tim_ffiFFI.modulemap "$work/headers/module.modulemap"
+lipo -create "$(lib "${simulators[0]}")" "$(lib "${simulators[1]}")" -output "$work/simulator/libtim_ffi.a"
+
+rm -rf ios/Frameworks/TimFfi.xcframework
+xcodebuild -create-xcframework \
+  -library "$(lib "$device")" -headers "$work/headers" \
+  -library "$work/simulator/libtim_ffi.a" -headers "$work/headers" \
+  -output ios/Frameworks/TimFfi.xcframework
