@@ -1,29 +1,54 @@
 #!/usr/bin/env bash
-# The project's tests, as CI runs them: formatting, lints, the Rust workspace's tests (the server
-# on 127.0.0.1:0 with real sockets), and the interop tests against Tencent's official signing
-# libraries (installed from npm and PyPI by rust/usersig/interop/run.sh). Needs only what a fresh
-# machine of this project's kind has: rustup's cargo, node and npm, python3.
+# The project's tests, as CI runs them. Installs what it needs on a fresh machine of this
+# project's kind (Rust by rustup, Node.js and npm, Java 17 and Maven, Python 3, apt): the npm,
+# PyPI and Maven Central packages each suite pins, and Debian's clang for the mobile compile
+# checks. Every suite talks to a real tim-server on 127.0.0.1:0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
+started=$SECONDS
 
 step "toolchain"
 cargo --version
+node --version
 for component in rustfmt clippy; do
   rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
 done
 
-step "cargo fmt --check"
+step "Rust: cargo fmt --check, clippy -D warnings"
 cargo fmt --all -- --check
-
-step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "cargo test"
+step "Rust: cargo test (server, core, bridge, protocol, tickets, proxy)"
 cargo test --workspace --locked
 
-step "interop with the official UserSig libraries"
+step "TypeScript: npm ci, tsc --noEmit, eslint, jest"
+npm ci --no-audit --no-fund --loglevel=error
+npx tsc --noEmit
+npx eslint js
+npx jest --ci
+
+step "Node: the addon's tests, and the package's API end to end"
+bash rust/node/test.sh
+npx tsc -p tsconfig.build.json
+bash rust/node/build.sh --out lib/tim_node.node
+node --test test/node/
+
+step "UserSig interop with Tencent's official npm and PyPI libraries"
 bash rust/usersig/interop/run.sh
 
-step "all tests passed"
+step "JVM: TimNative (the Android module's JNI class) under -Xcheck:jni"
+bash android/jvm-test/run.sh
+
+step "UniFFI: generated Swift is current; Python and Kotlin bindings log in"
+bash scripts/gen-bindings.sh --check
+bash rust/ffi/tests/run-bindings.sh
+
+step "React Native example: typecheck and Metro bundles for Android and iOS"
+bash example/bundle.sh
+
+step "Mobile targets: cargo check for Android and iOS, iOS static library"
+bash scripts/check-mobile.sh
+
+step "all suites passed in $((SECONDS - started)) s"
