@@ -28,6 +28,12 @@ npm ci --no-audit --no-fund --loglevel=error
 npx tsc --noEmit
 npx eslint js
 npx jest --ci
+npx typedoc --logLevel Warn
+if [ -n "$(git status --porcelain -- docs/api)" ]; then
+  echo "docs/api is stale: run npx typedoc and commit it" >&2
+  git status --short -- docs/api >&2
+  exit 1
+fi
 
 step "Node: the addon's tests, and the package's API end to end"
 bash rust/node/test.sh
