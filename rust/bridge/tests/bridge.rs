@@ -3,22 +3,10 @@
 
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tim_bridge::Bridge;
 use tim_server::{AppConfig, RunningServer, Server, ServerConfig};
+use tim_testkit::tickets::{APP, KEY, WAIT, ticket};
 use tokio::sync::mpsc;
-
-const APP: u64 = 1_400_000_000;
-const KEY: &str = "bridge-test-key";
-const WAIT: Duration = Duration::from_secs(10);
-
-fn ticket(user: &str) -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    tim_usersig::sign(KEY, &tim_usersig::Claims::new(APP, user, now, 86_400))
-}
 
 async fn server() -> RunningServer {
     let mut config = ServerConfig {

@@ -8,22 +8,13 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use tim_core::{LogLevel, SdkConfig, SdkEvent, TimManager};
+use tim_testkit::tickets::{APP, KEY, ticket};
 use tim_testkit::{FaultProxy, TestPki};
 use tokio::sync::mpsc;
 
-const APP: u64 = 1_400_000_000;
-const KEY: &str = "bench-key";
 const ONE_WAY: Duration = Duration::from_millis(20);
-
-fn ticket(user: &str) -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    tim_usersig::sign(KEY, &tim_usersig::Claims::new(APP, user, now, 86_400))
-}
 
 struct ServerProcess(Child, String);
 

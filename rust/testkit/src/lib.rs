@@ -1,6 +1,7 @@
 //! Test helpers for the network faults a mobile client meets: [`FaultProxy`], a TCP proxy that a
 //! test puts between a client and `tim-server` to cut, stall, refuse or delay its connections;
-//! and [`TestPki`], certificates made at test time for TLS.
+//! [`TestPki`], certificates made at test time for TLS; and [`tickets`], signed the way an
+//! app's business server signs them.
 //!
 //! ```no_run
 //! # async fn run(server: std::net::SocketAddr) {
@@ -18,6 +19,7 @@
 
 mod pki;
 mod proxy;
+pub mod tickets;
 
 pub use pki::TestPki;
 pub use proxy::FaultProxy;

@@ -1,29 +1,15 @@
 //! Test support: a `tim-server` on 127.0.0.1:0, tickets, managers with short timeouts, and a
 //! listener whose events a test can await.
-#![allow(dead_code)] // each test file uses a different part of this module
+#![allow(dead_code, unused_imports)] // each test file uses a different part of this module
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tim_core::{LogLevel, LoginStatus, SdkConfig, SdkEvent, TimManager};
 use tim_server::{AppConfig, RunningServer, Server, ServerConfig};
 use tim_usersig::Claims;
 use tokio::sync::mpsc;
 
-pub const APP: u64 = 1_400_000_000;
-pub const KEY: &str = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
-/// Long enough for anything a test awaits; reaching it means the test failed.
-pub const WAIT: Duration = Duration::from_secs(10);
-
-pub fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-pub fn ticket(user: &str) -> String {
-    ticket_expiring(user, 86_400)
-}
+pub use tim_testkit::tickets::{APP, KEY, WAIT, now, ticket};
 
 pub fn ticket_expiring(user: &str, expire: u64) -> String {
     tim_usersig::sign(KEY, &Claims::new(APP, user, now(), expire))

@@ -1,33 +1,13 @@
 //! Test support: a server on `127.0.0.1:0`, tickets, and logins through the raw client.
-#![allow(dead_code)] // each test file uses a different part of this module
+#![allow(dead_code, unused_imports)] // each test file uses a different part of this module
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tim_loadgen::{Connection, LoginOutcome, login_request};
 use tim_protocol::{ClientFrame, LoginRequest, Platform, ServerFrame};
 use tim_server::{AppConfig, DevicePolicy, RunningServer, Server, ServerConfig};
-use tim_usersig::Claims;
 
-pub const APP: u64 = 1_400_000_000;
-pub const KEY: &str = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
-/// Long enough for any frame a test waits for; a test that hits it has failed.
-pub const WAIT: Duration = Duration::from_secs(10);
-
-pub fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-pub fn ticket(user: &str) -> String {
-    ticket_for(APP, KEY, user, now(), 86_400)
-}
-
-pub fn ticket_for(app: u64, key: &str, user: &str, time: u64, expire: u64) -> String {
-    tim_usersig::sign(key, &Claims::new(app, user, time, expire))
-}
+pub use tim_testkit::tickets::{APP, KEY, WAIT, now, ticket, ticket_for};
 
 pub fn config() -> ServerConfig {
     let mut config = ServerConfig {
