@@ -53,3 +53,11 @@ per=$(field "$out/idle.json" kib_per_session)
 printf '| KiB per idle session (%s sessions) | %.2f (RSS %s -> %s KiB) | <= 16 | %s |\n' \
   "$(field "$out/idle.json" sessions)" "$per" \
   "$(field "$out/idle.json" baseline)" "$(field "$out/idle.json" open)" "$(verdict "$per" 16 max)"
+printf '\nCPU during the logins runs, in cores of %s: server / load generator / whole machine busy\n' "$(nproc)"
+for run in logins logins-same-user; do
+  f="$out/$run.json"
+  printf '  %-18s %.2f / %.2f / %.2f (server CPU per login: %.1f us)\n' "$run" \
+    "$(field "$f" server_cpu_cores)" "$(field "$f" loadgen_cpu_cores)" "$(field "$f" machine_busy_cores)" \
+    "$(field "$f" server_cpu_us_per_login)"
+done
+echo "A whole-machine figure well above server + load generator means something else ran: rerun on a quiet machine."

@@ -78,8 +78,8 @@ enum Command {
         /// Distinct users that the logins cycle through (user-0 .. user-N-1).
         #[arg(long, value_name = "N", default_value_t = 10_000)]
         users: usize,
-        /// Every login is user-0, each worker its own instance: the account's sessions kick each
-        /// other, which measures a contended account instead of the server.
+        /// Every login is user-0, each worker its own instance, so that each login kicks the
+        /// account's previous session: logins of one contended account.
         #[arg(long)]
         same_user: bool,
         /// Spread client source addresses over 127.0.0.1 .. 127.0.0.N (1: let the kernel pick).
@@ -232,6 +232,15 @@ fn print_logins(r: &LoginsReport, json: bool) {
         println!("  server CPU/login {us:.1} µs");
     }
     println!("  loadgen CPU      {:.2} cores", r.loadgen_cpu_cores);
+    if let Some(busy) = r.machine_busy_cores {
+        println!("  machine busy     {busy:.2} cores");
+        let other = busy - r.loadgen_cpu_cores - r.server_cpu_cores.unwrap_or(0.0);
+        if r.server_cpu_cores.is_some() && other > 0.25 {
+            println!(
+                "  warning: {other:.2} cores went to other processes; rerun on a quiet machine"
+            );
+        }
+    }
     if let Some(kicks) = r.server_kicks {
         println!("  server kicks     {kicks}");
     }

@@ -37,9 +37,26 @@ use state::Shared;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::task::JoinHandle;
 use tracing::info;
+
+/// Connections the kernel queues before they are accepted. The default (128) drops SYNs when
+/// many clients connect at once (all of them reconnecting after a restart), and each dropped SYN
+/// costs its client a retransmit timeout of a second or more.
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    // A restarted server gets its port back while old connections linger in TIME_WAIT.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
 
 /// A server bound to its address, not yet accepting.
 pub struct Server {
@@ -58,7 +75,7 @@ impl Server {
         config: ServerConfig,
         registry: Arc<dyn SessionRegistry>,
     ) -> std::io::Result<Server> {
-        let listener = TcpListener::bind(config.listen).await?;
+        let listener = listen(config.listen)?;
         Ok(Server {
             shared: Arc::new(Shared::new(config, registry)),
             listener,

@@ -3,7 +3,7 @@
 //! connection.
 
 use super::server::Target;
-use super::{Percentiles, connect, count, cpu_time, error_kind, merge};
+use super::{Percentiles, connect, count, cpu_time, error_kind, machine_busy, merge};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
@@ -57,6 +57,9 @@ pub struct LoginsReport {
     pub server_cpu_us_per_login: Option<f64>,
     /// Load generator CPU used during the window, in cores.
     pub loadgen_cpu_cores: f64,
+    /// The whole machine's busy CPU during the window, in cores (out of `nproc`); beyond the
+    /// server and the load generator it holds interrupt time and any other process.
+    pub machine_busy_cores: Option<f64>,
     /// Sessions the server kicked (over the whole run, warm-up included).
     pub server_kicks: Option<u64>,
 }
@@ -140,10 +143,12 @@ pub async fn run(target: &Target, options: &LoginsOptions) -> Result<LoginsRepor
     tokio::time::sleep_until(plan.measure_from.into()).await;
     let server_cpu_0 = target.cpu_time();
     let loadgen_cpu_0 = cpu_time("self");
+    let machine_0 = machine_busy();
     let wall_0 = Instant::now();
     tokio::time::sleep_until(plan.measure_until.into()).await;
     let server_cpu_1 = target.cpu_time();
     let loadgen_cpu_1 = cpu_time("self");
+    let machine_1 = machine_busy();
     let wall = wall_0.elapsed().as_secs_f64();
 
     let mut tally = Tally::default();
@@ -175,6 +180,7 @@ pub async fn run(target: &Target, options: &LoginsOptions) -> Result<LoginsRepor
             .filter(|_| ok > 0)
             .map(|c| c * wall * 1e6 / ok as f64),
         loadgen_cpu_cores: cores(loadgen_cpu_0, loadgen_cpu_1).unwrap_or(0.0),
+        machine_busy_cores: cores(machine_0, machine_1),
         server_kicks: target.metric("tim_kicks_total").await.map(|k| k as u64),
     })
 }

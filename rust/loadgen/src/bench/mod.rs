@@ -89,6 +89,28 @@ pub fn cpu_time(pid: &str) -> Option<Duration> {
     Some(Duration::from_millis((utime + stime) * 10))
 }
 
+/// CPU time the whole machine has been busy (every state but idle and iowait, all CPUs), from
+/// `/proc/stat`: compared with the server's and the load generator's, it shows what else ran.
+pub fn machine_busy() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()?
+        .strip_prefix("cpu ")?
+        .split_whitespace()
+        .map(|t| t.parse().unwrap_or(0))
+        .collect();
+    // user nice system idle iowait irq softirq steal; guest time is already in user.
+    let busy: u64 = ticks
+        .iter()
+        .take(8)
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 4)
+        .map(|(_, t)| t)
+        .sum();
+    Some(Duration::from_millis(busy * 10))
+}
+
 /// A process's resident memory in KiB (`VmRSS` in `/proc/PID/status`).
 pub fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -146,5 +168,6 @@ mod tests {
     fn reads_this_process() {
         assert!(rss_kib(std::process::id()).is_some_and(|kib| kib > 0));
         assert!(cpu_time("self").is_some());
+        assert!(machine_busy().is_some());
     }
 }
