@@ -14,6 +14,7 @@ use params::Params;
 use serde_json::{Value, json};
 use std::future::Future;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use tim_core::{
     ListenerId, LogLevel, Platform, SdkConfig, SdkEvent, TimError, TimManager, TimResult, code,
@@ -101,16 +102,28 @@ impl Bridge {
         async move { result_json(dispatch(&manager, &method, &params_json).await) }
     }
 
-    /// Answers one call on the core's runtime and hands the JSON to `done` there: for hosts that
-    /// have no executor of their own (JNI). Returns at once.
+    /// Answers one call and hands the JSON to `done`, for hosts that have no executor of their
+    /// own (JNI, N-API). Returns at once: a call the core answers from its snapshot or its
+    /// parameter checks (`getLoginStatus`, a wrong type) is answered on the caller's thread before
+    /// returning, with no thread hop; any other finishes on the core's runtime, which then calls
+    /// `done`.
     pub fn call_with_callback(
         &self,
         method: &str,
         params_json: &str,
         done: impl FnOnce(String) + Send + 'static,
     ) {
-        let answer = self.call(method, params_json);
-        tim_core::runtime().spawn(async move { done(answer.await) });
+        let mut answer = Box::pin(self.call(method, params_json));
+        let _runtime = tim_core::runtime().enter();
+        // A first poll with a no-op waker: a future that is not ready re-registers the task's
+        // real waker when the runtime polls it, so no wake-up is lost by moving it there.
+        let mut first_poll = Context::from_waker(Waker::noop());
+        match answer.as_mut().poll(&mut first_poll) {
+            Poll::Ready(json) => done(json),
+            Poll::Pending => {
+                tim_core::runtime().spawn(async move { done(answer.await) });
+            }
+        }
     }
 }
 
