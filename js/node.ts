@@ -31,24 +31,35 @@ function loadAddon(): Addon | string {
   }
 }
 
-/** A transport over one addon bridge: one SDK instance, created at the first call. */
+/**
+ * A transport over one addon bridge: one SDK instance, created at the first call. From a
+ * successful `initSDK` until `unInitSDK` it holds Node's event loop open, as a connection would:
+ * a script that awaits an SDK event (a kick, an expiry) is not cut short, and one that unInits
+ * exits by itself.
+ */
 function nodeTransport(): NativeTransport | string {
   const addon = loadAddon();
   if (typeof addon === 'string') {
     return addon;
   }
   let bridge: NativeBridge | null = null;
+  let keepAlive: ReturnType<typeof setInterval> | undefined;
   let onEvent: (json: string) => void = () => {};
   return {
-    call(method, paramsJson) {
+    async call(method, paramsJson) {
       bridge ??= new addon.NativeBridge((json) => onEvent(json));
-      return bridge.call(method, paramsJson);
+      const answer = await bridge.call(method, paramsJson);
+      if (method === 'initSDK' && keepAlive === undefined && (JSON.parse(answer) as { code: number }).code === 0) {
+        keepAlive = setInterval(() => {}, 2 ** 31 - 1);
+      }
+      return answer;
     },
     subscribe(listener) {
       onEvent = listener;
     },
     release() {
-      // Lets the process exit once the SDK is no longer used.
+      clearInterval(keepAlive);
+      keepAlive = undefined;
       bridge?.destroy();
       bridge = null;
     },

@@ -39,6 +39,7 @@ test('wrong argument types resolve 6017 naming the parameter, never a pending pr
     const bad = await manager.login(42, null);
     assert.equal(bad.code, 6017);
     assert.match(bad.desc, /userID must be a string, got a number/);
+    // A failed initSDK leaves nothing holding the process open (the suite would never end).
     const badInit = await createV2TIMManager().initSDK('1400000000', 4);
     assert.equal(badInit.code, 6017);
     assert.match(badInit.desc, /sdkAppID/);

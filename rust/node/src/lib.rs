@@ -18,12 +18,13 @@ use std::sync::Arc;
 use tim_bridge::{Bridge, error_json};
 use tim_core::code;
 
-/// The JavaScript event callback, `(eventJson: string) => void`. Strong (the last `false`): while
-/// the SDK instance lives, it keeps Node's event loop alive, so a script awaiting an event (a kick,
-/// an expiry) is not cut short; `destroy()` (which the package calls after `unInitSDK`) releases
-/// it, and the process can exit. Not callee-handled (the first `false`): the callback gets the
-/// event alone, without an error-first argument.
-type EventCallback = ThreadsafeFunction<String, (), String, Status, false, false>;
+/// The JavaScript event callback, `(eventJson: string) => void`. Weak (the last `true`): it never
+/// keeps Node's event loop alive by itself, so an instance that was never initialised, or whose
+/// `initSDK` failed, cannot hold a process open. Whether an initialised SDK keeps the process
+/// alive is the package's choice (its Node entry holds the loop from a successful `initSDK` to
+/// `unInitSDK`). Pending calls keep the loop alive until answered. Not callee-handled (the
+/// `false`): the callback gets the event alone, without an error-first argument.
+type EventCallback = ThreadsafeFunction<String, (), String, Status, false, true>;
 
 /// An argument from JavaScript: a string, or anything else (answered with 6017, not a throw).
 type Text<'a> = Either<String, Unknown<'a>>;
@@ -56,7 +57,7 @@ impl NativeBridge {
         let on_event: EventCallback = on_event
             .build_threadsafe_function()
             .callee_handled::<false>()
-            .weak::<false>()
+            .weak::<true>()
             .build()?;
         let bridge = Bridge::new(Arc::new(move |event_json: String| {
             // NonBlocking: the queue is unbounded, and a core thread must never wait for the
@@ -99,8 +100,7 @@ impl NativeBridge {
     }
 
     /// Drops the SDK instance: logs out and stops its engine without waiting for the server, and
-    /// stops events, releasing the event callback's hold on the event loop. Later calls answer
-    /// 6013. Calling it twice is harmless.
+    /// stops events. Later calls answer 6013. Calling it twice is harmless.
     #[napi]
     pub fn destroy(&mut self) {
         self.bridge = None;

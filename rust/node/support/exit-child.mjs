@@ -1,6 +1,5 @@
-// Run by test/lifetime.test.mjs: node exit-child.mjs SERVER_URL USERSIG. Prints each call's code,
-// then destroy()s the bridge as the package does after unInitSDK, and returns without
-// process.exit(): Node must then exit on its own.
+// Run by test/lifetime.test.mjs: node exit-child.mjs SERVER_URL USERSIG. Prints each call's code
+// and returns without destroy() or process.exit(): Node must then exit on its own.
 import { APP, NativeBridge } from "./harness.mjs";
 
 const [url, userSig] = process.argv.slice(2);
@@ -15,4 +14,3 @@ for (const [method, params] of steps) {
   const { code } = JSON.parse(await bridge.call(method, JSON.stringify(params)));
   console.log(method, code);
 }
-bridge.destroy();
