@@ -47,6 +47,9 @@ bash rust/usersig/interop/run.sh
 step "JVM: TimNative (the Android module's JNI class) under -Xcheck:jni"
 bash android/jvm-test/run.sh
 
+step "JVM: the React Native Android module, old and new architecture, under Robolectric"
+bash android/module-test/run.sh
+
 step "UniFFI: generated Swift is current; Python and Kotlin bindings log in"
 bash scripts/gen-bindings.sh --check
 bash rust/ffi/tests/run-bindings.sh

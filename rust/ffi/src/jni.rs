@@ -43,13 +43,24 @@ struct Sink {
 }
 
 impl Sink {
-    /// Runs `send` on the current (core) thread, attached to the JVM. The attachment is permanent
-    /// (jni 0.22 has no daemon attachments), so later deliveries on the same thread are cheap;
-    /// the thread detaches when it exits. A Java exception or a panic is logged and dropped: the
-    /// core must keep running whatever the app's sink does.
+    /// Runs `send` on the current thread, attached to the JVM: a core thread (the attachment is
+    /// permanent, as jni 0.22 has no daemon attachments, so later deliveries on it are cheap), or
+    /// the Java thread of `TimNative.call` when the bridge answers at once. Each delivery has its
+    /// own local frame, so no thread accumulates local references, and a Java exception thrown
+    /// by the sink is described and cleared here: it never escapes into the caller's
+    /// `TimNative.call`, and the core keeps running whatever the app's sink does.
     fn deliver(&self, what: &str, send: impl FnOnce(&mut Env, &JavaSink) -> JniResult<()>) {
         let sent = catch_unwind(AssertUnwindSafe(|| {
-            JavaVM::singleton()?.attach_current_thread(|env| send(env, &self.sink))
+            JavaVM::singleton()?.attach_current_thread(|env| {
+                env.with_local_frame(4, |env| {
+                    let sent = send(env, &self.sink);
+                    if env.exception_check() {
+                        env.exception_describe();
+                        env.exception_clear();
+                    }
+                    sent
+                })
+            })
         }));
         match sent {
             Ok(Ok(())) => {}

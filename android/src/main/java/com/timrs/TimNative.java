@@ -18,9 +18,11 @@ public final class TimNative {
     private TimNative() {}
 
     /**
-     * Receives one instance's events and call results. Both methods run on a core thread (one
-     * at a time per thread, events in order) and must hand the text to the app's thread and
-     * return at once: the core waits for them. An exception thrown here is logged and dropped.
+     * Receives one instance's events and call results. Events run on a core thread, one at a
+     * time and in order; a result runs on a core thread, or on the thread of {@link #call} itself,
+     * before {@code call} returns, when the core can answer at once (a status query, a wrong
+     * parameter). Both must hand the text to the app's thread and return at once: the core waits
+     * for them. An exception thrown here is logged and dropped.
      */
     public interface Sink {
         /** An event: {@code {"type": "onKickedOffline", "data": ...}}. */
@@ -46,8 +48,9 @@ public final class TimNative {
      * Calls {@code method} (a JavaScript API name such as {@code "login"}) with its parameters as
      * a JSON object. Returns at once.
      *
-     * @return {@code null} when the call went to the core: its answer comes later, exactly once,
-     *     to {@code sink.onResult(requestId, json)}. Otherwise the answer itself, for calls that
+     * @return {@code null} when the call went to the core: its answer comes exactly once to
+     *     {@code sink.onResult(requestId, json)}, possibly before this returns (so register the
+     *     request before calling). Otherwise the answer itself, for calls that
      *     could not reach the core: an unknown or destroyed handle (code 6013), a null {@code
      *     method} or {@code paramsJson} (code 6017; pass {@code "{}"} for no parameters), an
      *     internal failure (code 6022).
