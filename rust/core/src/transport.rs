@@ -56,10 +56,11 @@ pub struct Connection {
     request_timeout: Duration,
 }
 
-/// The frame sizes the server uses, and small buffers: a phone keeps one of these for hours.
+/// The frame sizes the server uses, and small buffers: a phone keeps one of these for hours, and
+/// frames are a few hundred bytes (a larger one grows the read buffer as it needs).
 fn socket_config() -> WebSocketConfig {
     WebSocketConfig::default()
-        .read_buffer_size(4096)
+        .read_buffer_size(1024)
         .write_buffer_size(0)
         .max_message_size(Some(MAX_FRAME_BYTES))
         .max_frame_size(Some(MAX_FRAME_BYTES))

@@ -28,7 +28,7 @@ type Service = TowerToHyperService<Router>;
 
 /// A session's socket reads in chunks of this size; frames are small, and idle sessions should
 /// cost little memory.
-const READ_BUFFER_BYTES: usize = 4 * 1024;
+const READ_BUFFER_BYTES: usize = 1024;
 
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
