@@ -121,7 +121,9 @@ pub struct Cli {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long)]
     pub listen: Option<SocketAddr>,
-    /// An app as SDKAPPID:KEY. Repeat it for more apps, or for more keys of one app (rotation).
+    /// An app as SDKAPPID:KEY, or SDKAPPID:@FILE to read the key from a file (a key on the command
+    /// line is visible to every local user in the process list). Repeat it for more apps, or for
+    /// more keys of one app (rotation).
     #[arg(long = "app", value_name = "SDKAPPID:KEY", value_parser = parse_app)]
     pub apps: Vec<(u64, String)>,
     /// A TOML file with apps, policies and limits; flags override it.
@@ -163,10 +165,17 @@ fn parse_app(text: &str) -> Result<(u64, String), String> {
     let id = id
         .parse()
         .map_err(|_| format!("SDKAppID must be a number, not {id:?}"))?;
+    let key = match key.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the key file {path}: {e}"))?
+            .trim()
+            .to_owned(),
+        None => key.to_owned(),
+    };
     if key.is_empty() {
         return Err("the key is empty".to_owned());
     }
-    Ok((id, key.to_owned()))
+    Ok((id, key))
 }
 
 fn seconds(name: &str, secs: f64) -> Result<Duration, String> {
@@ -311,6 +320,29 @@ mod tests {
         assert_eq!(
             config.apps[&1_400_000_001].policy.platforms,
             PlatformPolicy::OnePlatform
+        );
+    }
+
+    #[test]
+    fn a_key_can_come_from_a_file() {
+        let dir = std::env::temp_dir().join(format!("tim-keyfile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("key");
+        std::fs::write(&path, "secret-from-file\n").unwrap();
+        let flag = format!("7:@{}", path.display());
+        let config = ServerConfig::from_cli(&cli(&["--app", &flag])).unwrap();
+        assert_eq!(config.apps[&7].keys, ["secret-from-file"]);
+        std::fs::write(&path, "\n").unwrap();
+        assert!(
+            Cli::try_parse_from(["tim-server", "--app", &flag]).is_err(),
+            "empty key file"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+        let missing =
+            Cli::try_parse_from(["tim-server", "--app", "7:@/nonexistent/key"]).unwrap_err();
+        assert!(
+            missing.to_string().contains("cannot read the key file"),
+            "{missing}"
         );
     }
 

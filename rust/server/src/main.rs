@@ -36,6 +36,10 @@ fn main() -> ExitCode {
             }
         };
         let url = server.url();
+        if url.starts_with("ws://") && !server.local_addr().ip().is_loopback() {
+            // Tickets travel in the upgrade headers: anyone on the path can read and replay them.
+            tracing::warn!(%url, "serving without TLS on a non-loopback address: give --tls-cert and --tls-key");
+        }
         println!("listening on {url}");
         let _ = std::io::stdout().flush();
         tracing::info!(%url, "listening");
