@@ -156,6 +156,9 @@ impl Engine {
         snapshot: SharedSnapshot,
         events: EventSender,
     ) -> Self {
+        // The engine runs on the core's runtime, so its timer must be that runtime's, not the
+        // caller's (which may be none, or one that shuts down while the engine lives on).
+        let _runtime = crate::runtime::runtime().enter();
         let mut heartbeat = interval_at(
             Instant::now() + config.heartbeat_interval,
             config.heartbeat_interval,

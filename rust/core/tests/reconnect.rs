@@ -6,22 +6,9 @@ mod support;
 use std::time::Duration;
 use support::*;
 use tim_core::{LoginStatus, SdkConfig, SdkEvent};
-use tim_server::{Server, ServerConfig};
 
 fn failed(event: &SdkEvent) -> bool {
     matches!(event, SdkEvent::ConnectFailed { .. })
-}
-
-/// Restarts a server on the address it had.
-async fn restart(addr: std::net::SocketAddr) -> tim_server::RunningServer {
-    let config = ServerConfig {
-        listen: addr,
-        ..server_config()
-    };
-    Server::bind(config)
-        .await
-        .expect("rebind the same port")
-        .spawn()
 }
 
 #[tokio::test]

@@ -38,6 +38,18 @@ pub async fn start_server_with(config: ServerConfig) -> RunningServer {
     Server::bind(config).await.expect("bind").spawn()
 }
 
+/// A server on `addr` again, with none of the old one's state: a restarted process.
+pub async fn restart(addr: std::net::SocketAddr) -> RunningServer {
+    let config = ServerConfig {
+        listen: addr,
+        ..server_config()
+    };
+    Server::bind(config)
+        .await
+        .expect("rebind the same port")
+        .spawn()
+}
+
 /// Timeouts short enough for tests, long enough for a loaded 2-core machine.
 pub fn sdk_config(url: &str) -> SdkConfig {
     SdkConfig {
