@@ -253,6 +253,7 @@ impl Engine {
             platform: self.identity.platform,
             instance_id: self.identity.instance_id.clone(),
             sdk_version: crate::VERSION.to_owned(),
+            reconnect: kind == AttemptKind::Reconnect,
         };
         let endpoint = self.endpoint.clone();
         self.events.emit(SdkEvent::Connecting);
@@ -382,6 +383,10 @@ impl Engine {
                     }
                     AttemptKind::Reconnect if error.is_user_sig_expired() => {
                         self.logged_out(SdkEvent::UserSigExpired);
+                    }
+                    AttemptKind::Reconnect if error.code == code::KICKED_OFF_BY_OTHER => {
+                        // Another device took this one's place while it was offline.
+                        self.logged_out(SdkEvent::KickedOffline);
                     }
                     AttemptKind::Reconnect if network || transient(error.code) => {
                         if !network {

@@ -20,6 +20,8 @@ pub mod code {
     pub const LOGGED_OUT_BEFORE_LOGIN_FINISHED: i32 = 6023;
     /// The UserSig expired: sign a new one and log in again.
     pub const USER_SIG_EXPIRED: i32 = 6206;
+    /// Another device logged in while this one was offline, so its reconnect was refused.
+    pub const KICKED_OFF_BY_OTHER: i32 = 6208;
     /// The UserID is empty, not visible ASCII, or over 32 bytes.
     pub const INVALID_IDENTIFIER: i32 = 7003;
     /// Interrupted, e.g. by `un_init_sdk` during a login.

@@ -29,10 +29,9 @@ async fn a_ticket_expiring_while_online_logs_out_with_on_user_sig_expired() {
 }
 
 #[tokio::test]
-async fn after_a_restart_on_the_same_port_the_client_comes_back_by_itself() {
-    let server = start_server().await;
-    let addr = server.local_addr();
-    let (manager, mut events) = manager(&server.url());
+async fn after_a_restart_the_client_comes_back_by_itself() {
+    let (server, proxy) = start_behind_proxy().await;
+    let (manager, mut events) = manager(&proxy.url_ws());
     manager.login("alice", &ticket("alice")).await.unwrap();
     events.until(|e| *e == SdkEvent::ConnectSuccess).await;
 
@@ -46,7 +45,7 @@ async fn after_a_restart_on_the_same_port_the_client_comes_back_by_itself() {
     );
     assert_eq!(manager.get_login_user().unwrap(), "alice");
 
-    let server = restart(addr).await;
+    let server = restart(&proxy).await;
     events.until(|e| *e == SdkEvent::ConnectSuccess).await;
     assert_eq!(status(&manager), LoginStatus::LoggedIn);
     assert_eq!(online_users(&server, "alice").await, 1);
@@ -56,9 +55,8 @@ async fn after_a_restart_on_the_same_port_the_client_comes_back_by_itself() {
 
 #[tokio::test]
 async fn a_ticket_that_expired_while_offline_ends_the_reconnect() {
-    let server = start_server().await;
-    let addr = server.local_addr();
-    let (manager, mut events) = manager(&server.url());
+    let (server, proxy) = start_behind_proxy().await;
+    let (manager, mut events) = manager(&proxy.url_ws());
     // Valid for one more second: signed 9 s ago for 10 s.
     let short = tim_usersig::sign(KEY, &tim_usersig::Claims::new(APP, "alice", now() - 9, 10));
     manager.login("alice", &short).await.unwrap();
@@ -66,7 +64,7 @@ async fn a_ticket_that_expired_while_offline_ends_the_reconnect() {
     events.until(failed).await;
     // Let the ticket expire while the server is down (waiting on the clock itself).
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    let server = restart(addr).await;
+    let server = restart(&proxy).await;
     events.until(|e| *e == SdkEvent::UserSigExpired).await;
     assert_eq!(status(&manager), LoginStatus::LoggedOut);
     assert_eq!(server.metrics().logins(70001), 1);
@@ -75,18 +73,17 @@ async fn a_ticket_that_expired_while_offline_ends_the_reconnect() {
 
 #[tokio::test]
 async fn a_network_change_retries_at_once_instead_of_waiting_out_the_backoff() {
-    let server = start_server().await;
-    let addr = server.local_addr();
+    let (server, proxy) = start_behind_proxy().await;
     let config = SdkConfig {
         reconnect_min: Duration::from_secs(60),
         reconnect_max: Duration::from_secs(60),
-        ..sdk_config(&server.url())
+        ..sdk_config(&proxy.url_ws())
     };
     let (manager, mut events) = manager_with(config);
     manager.login("alice", &ticket("alice")).await.unwrap();
     server.shutdown().await;
     events.until(failed).await; // the next attempt is 30-60 s away
-    let server = restart(addr).await;
+    let server = restart(&proxy).await;
     manager.network_changed();
     events.until(|e| *e == SdkEvent::ConnectSuccess).await;
     assert_eq!(online_users(&server, "alice").await, 1);

@@ -31,6 +31,7 @@ pub fn login_request(
         platform: Platform::Android,
         instance_id: instance_id.to_owned(),
         sdk_version: concat!("tim-loadgen/", env!("CARGO_PKG_VERSION")).to_owned(),
+        reconnect: false,
     }
 }
 

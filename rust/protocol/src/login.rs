@@ -27,6 +27,8 @@ pub mod headers {
     pub const INSTANCE_ID: &str = "x-tim-instance";
     /// The SDK's version, for logs and metrics.
     pub const SDK_VERSION: &str = "x-tim-sdk-version";
+    /// `1` when the SDK is reconnecting a session by itself, rather than logging in for the app.
+    pub const RECONNECT: &str = "x-tim-reconnect";
 }
 
 /// Code for a request the server cannot accept as formed (Tencent's "invalid parameters").
@@ -57,6 +59,11 @@ pub struct LoginRequest {
     pub instance_id: String,
     /// The SDK's version.
     pub sdk_version: String,
+    /// The SDK is reconnecting a session by itself (after a network drop), not logging in for the
+    /// app. A reconnect never displaces another session: if the account's policy has no room for
+    /// it any more, the server answers 6208 (kicked by another device while offline).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reconnect: bool,
 }
 
 /// Tickets never reach a log line: the `Debug` form says only how long the ticket is.
@@ -70,6 +77,7 @@ impl fmt::Debug for LoginRequest {
             .field("platform", &self.platform)
             .field("instance_id", &self.instance_id)
             .field("sdk_version", &self.sdk_version)
+            .field("reconnect", &self.reconnect)
             .finish()
     }
 }
@@ -179,14 +187,15 @@ impl LoginRequest {
                 .map(|_| text(headers::SDK_VERSION).map(str::to_owned))
                 .transpose()?
                 .unwrap_or_default(),
+            reconnect: get(headers::RECONNECT).is_some_and(|v| v == b"1"),
         };
         request.validate()?;
         Ok(Some(request))
     }
 
     /// The upgrade request headers that carry this login, for clients.
-    pub fn to_headers(&self) -> [(&'static str, String); 7] {
-        [
+    pub fn to_headers(&self) -> Vec<(&'static str, String)> {
+        let mut headers = vec![
             (headers::PROTOCOL, self.protocol.to_string()),
             (headers::SDK_APP_ID, self.sdk_app_id.to_string()),
             (headers::USER_ID, self.user_id.clone()),
@@ -194,7 +203,11 @@ impl LoginRequest {
             (headers::PLATFORM, self.platform.as_str().to_owned()),
             (headers::INSTANCE_ID, self.instance_id.clone()),
             (headers::SDK_VERSION, self.sdk_version.clone()),
-        ]
+        ];
+        if self.reconnect {
+            headers.push((headers::RECONNECT, "1".to_owned()));
+        }
+        headers
     }
 }
 
@@ -212,6 +225,7 @@ mod tests {
             platform: Platform::Android,
             instance_id: "a1b2c3".into(),
             sdk_version: "0.1.0".into(),
+            reconnect: false,
         }
     }
 
@@ -224,6 +238,11 @@ mod tests {
     fn headers_round_trip() {
         let request = sample();
         assert_eq!(parse(&request.to_headers()).unwrap(), Some(request));
+        let reconnect = LoginRequest {
+            reconnect: true,
+            ..sample()
+        };
+        assert_eq!(parse(&reconnect.to_headers()).unwrap(), Some(reconnect));
     }
 
     #[test]

@@ -18,6 +18,9 @@ use tracing::{debug, info, warn};
 const CLOSE_ENDED: u16 = close_code::POLICY;
 /// Close code for a connection replaced by the same instance's newer one (private range).
 const CLOSE_REPLACED: u16 = 4001;
+/// Code for a reconnect refused because another device took the place (Tencent's
+/// ERR_LOGIN_KICKED_OFF_BY_OTHER).
+const CODE_KICKED_WHILE_OFFLINE: u32 = 6208;
 /// Code for a server-side failure (Tencent's "server internal error").
 const CODE_INTERNAL: u32 = 70500;
 /// Code for a malformed request.
@@ -59,9 +62,9 @@ pub async fn serve(
         Ok(claims) => claims,
         Err(refusal) => return refuse(&shared, socket, Some(&request), refusal).await,
     };
-    let Some(mut session) = Session::open(&shared, &request, &claims).await else {
-        let refusal = FrameError::new(CODE_INTERNAL, "server internal error");
-        return refuse(&shared, socket, Some(&request), refusal).await;
+    let mut session = match Session::open(&shared, &request, &claims).await {
+        Ok(session) => session,
+        Err(refusal) => return refuse(&shared, socket, Some(&request), refusal).await,
     };
     shared.metrics.login(0);
     let result = ServerFrame::LoginResult(LoginResult {
@@ -168,8 +171,14 @@ struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    /// Puts the session online and ends the sessions it displaces. `None` if the registry failed.
-    async fn open(shared: &'a Shared, request: &LoginRequest, claims: &Claims) -> Option<Self> {
+    /// Puts the session online and ends the sessions it displaces. Fails with 6208 for a
+    /// reconnect that another device's login has left no room for, and 70500 if the registry
+    /// failed.
+    async fn open(
+        shared: &'a Shared,
+        request: &LoginRequest,
+        claims: &Claims,
+    ) -> Result<Self, FrameError> {
         let account = AccountKey {
             sdk_app_id: request.sdk_app_id,
             user_id: request.user_id.clone(),
@@ -181,12 +190,23 @@ impl<'a> Session<'a> {
         };
         let policy = &shared.config.apps[&request.sdk_app_id].policy;
         let ending = shared.hub.connect(&info.session_id);
-        let admission = match shared.registry.admit(&account, info.clone(), policy).await {
-            Ok(admission) => admission,
+        let admitted = shared
+            .registry
+            .admit(&account, info.clone(), policy, request.reconnect)
+            .await;
+        let admission = match admitted {
+            Ok(Some(admission)) => admission,
+            Ok(None) => {
+                shared.hub.disconnect(&info.session_id);
+                return Err(FrameError::new(
+                    CODE_KICKED_WHILE_OFFLINE,
+                    "another device logged in while this one was offline",
+                ));
+            }
             Err(e) => {
                 shared.hub.disconnect(&info.session_id);
                 warn!(error = %e, "cannot admit a session");
-                return None;
+                return Err(FrameError::new(CODE_INTERNAL, "server internal error"));
             }
         };
         shared.metrics.sessions_online.fetch_add(1, Relaxed);
@@ -216,7 +236,7 @@ impl<'a> Session<'a> {
         // Expired once the clock passes `expires_at`, i.e. at the start of the next second.
         let expires_ms = claims.expires_at().saturating_add(1).saturating_mul(1000);
         let expires = Instant::now() + Duration::from_millis(expires_ms.saturating_sub(now_ms));
-        Some(Session {
+        Ok(Session {
             shared,
             account,
             info,

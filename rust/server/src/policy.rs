@@ -141,6 +141,24 @@ pub fn admit(online: &mut Vec<SessionInfo>, new: SessionInfo, policy: &DevicePol
     admission
 }
 
+/// Like [`admit`], for a session the SDK is reconnecting by itself: it replaces its own older
+/// connection but never displaces another session. `None` (and `online` unchanged) when the
+/// policy has no room for it any more, because another device logged in while it was offline:
+/// the device the user is holding must not be logged out by one coming back online.
+pub fn admit_reconnect(
+    online: &mut Vec<SessionInfo>,
+    new: SessionInfo,
+    policy: &DevicePolicy,
+) -> Option<Admission> {
+    let mut trial = online.clone();
+    let admission = admit(&mut trial, new, policy);
+    if !admission.kicked.is_empty() {
+        return None;
+    }
+    *online = trial;
+    Some(admission)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,6 +256,21 @@ mod tests {
         assert_eq!(admission.replaced, vec!["a1".to_string()]);
         assert!(admission.kicked.is_empty());
         assert_eq!(ids(&online), ["w1", "a1-reconnect"]);
+    }
+
+    #[test]
+    fn a_reconnect_never_displaces_another_device() {
+        let p = DevicePolicy::default();
+        let mut online = vec![session("b1", Android)];
+        let mut back = session("a1", Android);
+        back.instance_id = "phone-a".into();
+        assert_eq!(admit_reconnect(&mut online, back.clone(), &p), None);
+        assert_eq!(ids(&online), ["b1"], "unchanged");
+        // With room for it (another platform), it comes back and replaces only itself.
+        back.platform = Web;
+        let admission = admit_reconnect(&mut online, back, &p).unwrap();
+        assert!(admission.kicked.is_empty());
+        assert_eq!(ids(&online), ["b1", "a1"]);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! sessions between servers (a shared store replaces [`MemoryRegistry`]); the connection handling
 //! only ever talks to the trait.
 
-use crate::policy::{Admission, DevicePolicy, SessionInfo, admit};
+use crate::policy::{Admission, DevicePolicy, SessionInfo, admit, admit_reconnect};
 use futures_util::future::{BoxFuture, FutureExt};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -36,13 +36,15 @@ impl std::error::Error for RegistryError {}
 pub trait SessionRegistry: Send + Sync + 'static {
     /// Puts `session` online for `account` under `policy`, registering the account on its first
     /// login, and returns the sessions it displaced. Atomic per account: concurrent logins of one
-    /// account leave exactly what the policy allows.
+    /// account leave exactly what the policy allows. A `reconnect` displaces no other session:
+    /// `Ok(None)` when there is no room for it ([`crate::policy::admit_reconnect`]).
     fn admit<'a>(
         &'a self,
         account: &'a AccountKey,
         session: SessionInfo,
         policy: &'a DevicePolicy,
-    ) -> BoxFuture<'a, Result<Admission, RegistryError>>;
+        reconnect: bool,
+    ) -> BoxFuture<'a, Result<Option<Admission>, RegistryError>>;
 
     /// Takes a session offline. Returns whether it was online (a kicked session was already taken
     /// off by the login that kicked it).
@@ -86,14 +88,22 @@ impl SessionRegistry for MemoryRegistry {
         account: &'a AccountKey,
         session: SessionInfo,
         policy: &'a DevicePolicy,
-    ) -> BoxFuture<'a, Result<Admission, RegistryError>> {
+        reconnect: bool,
+    ) -> BoxFuture<'a, Result<Option<Admission>, RegistryError>> {
         let admission = self.with_state(|state| {
-            let first_login = state.accounts.insert(account.clone());
             let online = state.online.entry(account.clone()).or_default();
-            Admission {
-                first_login,
-                ..admit(online, session, policy)
+            let admission = if reconnect {
+                admit_reconnect(online, session, policy)
+            } else {
+                Some(admit(online, session, policy))
+            };
+            if online.is_empty() {
+                state.online.remove(account);
             }
+            admission.map(|admission| Admission {
+                first_login: state.accounts.insert(account.clone()),
+                ..admission
+            })
         });
         futures_util::future::ready(Ok(admission)).boxed()
     }
@@ -150,13 +160,15 @@ mod tests {
         };
         let policy = DevicePolicy::default();
         let first = registry
-            .admit(&alice, session("s1"), &policy)
+            .admit(&alice, session("s1"), &policy, false)
             .await
+            .unwrap()
             .unwrap();
         assert!(first.first_login);
         let second = registry
-            .admit(&alice, session("s2"), &policy)
+            .admit(&alice, session("s2"), &policy, false)
             .await
+            .unwrap()
             .unwrap();
         assert!(!second.first_login);
         assert_eq!(second.kicked.len(), 1);
@@ -168,8 +180,9 @@ mod tests {
         assert!(registry.sessions(&alice).await.unwrap().is_empty());
         assert!(registry.with_state(|s| s.online.is_empty()));
         let again = registry
-            .admit(&alice, session("s3"), &policy)
+            .admit(&alice, session("s3"), &policy, false)
             .await
+            .unwrap()
             .unwrap();
         assert!(!again.first_login, "the account stays registered");
     }

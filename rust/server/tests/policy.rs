@@ -171,3 +171,31 @@ async fn fifty_concurrent_logins_leave_one_instance() {
 async fn fifty_concurrent_logins_leave_three_instances() {
     concurrent_logins_leave_exactly(3).await;
 }
+
+#[tokio::test]
+async fn a_reconnect_that_would_displace_another_device_gets_6208() {
+    let server = start(config()).await;
+    let _b = online(&server, &request("alice", "phone-b", Platform::Android)).await;
+    let mut back = request("alice", "phone-a", Platform::Android);
+    back.reconnect = true;
+    assert_eq!(login_code(&server, &back).await, 6208);
+    let online_now = sessions(&server, "alice").await;
+    assert_eq!(online_now.len(), 1);
+    assert_eq!(
+        online_now[0].instance_id, "phone-b",
+        "the device in use stays online"
+    );
+    assert_eq!(server.metrics().kicks.load(Relaxed), 0);
+
+    // A reconnect with room for it (another platform) comes back.
+    back.platform = Platform::Web;
+    let mut web = online(&server, &back).await;
+    web.send(&tim_protocol::ClientFrame::Ping { seq: 1 })
+        .await
+        .unwrap();
+    assert!(matches!(
+        next(&mut web).await,
+        ServerFrame::Pong { seq: 1, .. }
+    ));
+    server.shutdown().await;
+}

@@ -58,7 +58,8 @@ pub struct FaultProxy {
 
 /// What the accept loop and the pumps read, and the controls change.
 struct Controls {
-    upstream: SocketAddr,
+    /// Where new connections go; [`FaultProxy::set_upstream`] moves it.
+    upstream: watch::Sender<SocketAddr>,
     refuse: AtomicBool,
     delay_nanos: AtomicU64,
     stalled: watch::Sender<bool>,
@@ -99,7 +100,7 @@ impl FaultProxy {
             .expect("a bound listener has an address");
         let stop = CancellationToken::new();
         let controls = Arc::new(Controls {
-            upstream,
+            upstream: watch::Sender::new(upstream),
             refuse: AtomicBool::new(false),
             delay_nanos: AtomicU64::new(0),
             stalled: watch::Sender::new(false),
@@ -133,6 +134,13 @@ impl FaultProxy {
         old.cut.cancel();
         old.tasks.close();
         old.tasks.wait().await;
+    }
+
+    /// Sends new connections to `upstream` from now on; open ones stay where they are. A test
+    /// restarts a server this way: clients keep the proxy's address, as they keep a server's
+    /// name across a restart, and no test has to win back a port the OS may have handed out.
+    pub fn set_upstream(&self, upstream: SocketAddr) {
+        self.controls.upstream.send_replace(upstream);
     }
 
     /// Starts a blackhole: nothing is forwarded either way until [`resume`](FaultProxy::resume);
@@ -241,7 +249,8 @@ async fn proxy_connection(client: TcpStream, controls: Arc<Controls>, generation
     let connecting = async {
         // A blackhole lets no new connection through either.
         let _ = stalled.wait_for(|stalled| !*stalled).await;
-        TcpStream::connect(controls.upstream).await
+        let upstream = *controls.upstream.borrow();
+        TcpStream::connect(upstream).await
     };
     let upstream = tokio::select! {
         () = generation.cut.cancelled() => return,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tim_core::{LogLevel, LoginStatus, SdkConfig, SdkEvent, TimManager};
 use tim_server::{AppConfig, RunningServer, Server, ServerConfig};
+use tim_testkit::FaultProxy;
 use tim_usersig::Claims;
 use tokio::sync::mpsc;
 
@@ -38,16 +39,21 @@ pub async fn start_server_with(config: ServerConfig) -> RunningServer {
     Server::bind(config).await.expect("bind").spawn()
 }
 
-/// A server on `addr` again, with none of the old one's state: a restarted process.
-pub async fn restart(addr: std::net::SocketAddr) -> RunningServer {
-    let config = ServerConfig {
-        listen: addr,
-        ..server_config()
-    };
-    Server::bind(config)
-        .await
-        .expect("rebind the same port")
-        .spawn()
+/// A server and a proxy in front of it: clients use the proxy's address, as they use a server's
+/// name, so the server can be restarted behind it ([`restart`]).
+pub async fn start_behind_proxy() -> (RunningServer, FaultProxy) {
+    let server = start_server().await;
+    let proxy = FaultProxy::start(server.local_addr()).await;
+    (server, proxy)
+}
+
+/// A new server, with none of the old one's state (a restarted process), at the address that
+/// `proxy`'s clients know. Not rebinding the old port keeps tests free of a race with the
+/// ephemeral ports the OS hands out meanwhile.
+pub async fn restart(proxy: &FaultProxy) -> RunningServer {
+    let server = start_server().await;
+    proxy.set_upstream(server.local_addr());
+    server
 }
 
 /// Timeouts short enough for tests, long enough for a loaded 2-core machine.
