@@ -5,6 +5,10 @@
 //!   arrives, and reports logins per second, latency percentiles and errors by code.
 //! - `tim-loadgen idle` holds N logged-in idle sessions and reports the server's resident memory
 //!   per session.
+//! - `tim-loadgen soak` runs N real SDK clients (`tim_core::TimManager`s, each behind its own
+//!   fault proxy, as many as the open file limit allows) that log in, log out, switch accounts
+//!   and reconnect at random, then checks that the clients and the server agree on who is
+//!   online, and that everything is released after.
 //!
 //! It starts the server binary itself (`--server-bin`, default `target/release/tim-server`) on
 //! `127.0.0.1:0`, or attaches to a running one with `--url` (then memory cannot be measured). It
@@ -15,6 +19,7 @@ mod bench;
 use bench::idle::{IdleOptions, IdleReport};
 use bench::logins::{LoginsOptions, LoginsReport};
 use bench::server::{Target, TargetOptions};
+use bench::soak::{SoakOptions, SoakReport};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -101,6 +106,35 @@ enum Command {
         #[arg(long, value_name = "SECS", default_value_t = 2.0)]
         settle: f64,
     },
+    /// Real SDK clients logging in, out, switching and reconnecting at random; then a
+    /// consistency check between the clients and the server. Exits 1 if they disagree.
+    Soak {
+        /// SDK clients (each its own manager and engine task).
+        #[arg(long, value_name = "N", default_value_t = 1000)]
+        clients: usize,
+        /// Clients behind their own fault proxy, which also reconnect (3 more file descriptors
+        /// each). Default: all of them, or as many as the hard open file limit fits.
+        #[arg(long, value_name = "N")]
+        proxied: Option<usize>,
+        /// Seconds the clients loop through random actions.
+        #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+        duration: f64,
+        /// Longest random pause of a client between two actions, in milliseconds.
+        #[arg(long, value_name = "MS", default_value_t = 200)]
+        pause_ms: u64,
+        /// Logins in flight at once while every client logs in first (and logouts at the end).
+        #[arg(long, value_name = "N", default_value_t = 128)]
+        ramp_concurrency: usize,
+        /// Seconds to let the server settle before the final memory reading.
+        #[arg(long, value_name = "SECS", default_value_t = 2.0)]
+        settle: f64,
+        /// Also fail if the server's RSS stays more than this many KiB over its baseline.
+        #[arg(long, value_name = "KIB")]
+        max_rss_retained_kib: Option<u64>,
+        /// Tokio worker threads of the load generator's own runtime (the SDK has its own two).
+        #[arg(long, value_name = "N", default_value_t = 2)]
+        threads: usize,
+    },
 }
 
 /// Upper bounds that keep a mistyped flag from turning into an unbounded run.
@@ -108,6 +142,9 @@ const MAX_DURATION_SECS: f64 = 600.0;
 const MAX_CONCURRENCY: usize = 10_000;
 const MAX_SESSIONS: usize = 200_000;
 const MAX_USERS: usize = 1_000_000;
+const MAX_CLIENTS: usize = 50_000;
+/// File descriptors kept for everything but the clients' sockets (the runtime, `/metrics`).
+const FD_RESERVE: u64 = 512;
 
 fn seconds(name: &str, secs: f64, max: f64) -> Result<Duration, String> {
     if !(0.0..=max).contains(&secs) {
@@ -137,6 +174,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<(), String> {
     let threads = match &cli.command {
         Command::Logins { threads, .. } => between("--threads", *threads, 64)?,
+        Command::Soak { threads, .. } => between("--threads", *threads, 64)?,
         Command::Idle { .. } => 1,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -171,11 +209,8 @@ fn run(cli: Cli) -> Result<(), String> {
                 threads,
             };
             bench::raise_fd_limit(options.concurrency as u64 + 256)?;
-            let report = runtime.block_on(async {
-                let target = Target::start(&target_options, &[]).await?;
-                let report = bench::logins::run(&target, &options).await;
-                target.stop().await;
-                report
+            let report = measure(&runtime, &target_options, &[], async |target| {
+                bench::logins::run(target, &options).await
             })?;
             print_logins(&report, cli.json);
         }
@@ -190,18 +225,151 @@ fn run(cli: Cli) -> Result<(), String> {
                 settle: seconds("--settle", settle, 60.0)?,
             };
             bench::raise_fd_limit(options.sessions as u64 + 256)?;
-            let report = runtime.block_on(async {
-                // Idle sessions must outlive the whole measurement.
-                let target =
-                    Target::start(&target_options, &["--heartbeat-timeout", "3600"]).await?;
-                let report = bench::idle::run(&target, &options).await;
-                target.stop().await;
-                report
-            })?;
+            // Idle sessions must outlive the whole measurement.
+            let report = measure(
+                &runtime,
+                &target_options,
+                &["--heartbeat-timeout", "3600"],
+                async |target| bench::idle::run(target, &options).await,
+            )?;
             print_idle(&report, cli.json);
+        }
+        Command::Soak {
+            clients,
+            proxied,
+            duration,
+            pause_ms,
+            ramp_concurrency,
+            settle,
+            max_rss_retained_kib,
+            threads: _,
+        } => {
+            let clients = between("--clients", clients, MAX_CLIENTS)?;
+            // Here: each client's socket, and for a proxied one its proxy's listener and sockets.
+            let proxied = match proxied {
+                Some(n) => n.min(clients),
+                None => bench::fd_hard_limit()?
+                    .saturating_sub(FD_RESERVE + clients as u64)
+                    .checked_div(3)
+                    .map_or(0, |n| clients.min(usize::try_from(n).unwrap_or(usize::MAX))),
+            };
+            let options = SoakOptions {
+                clients,
+                proxied,
+                duration: seconds("--duration", duration, MAX_DURATION_SECS)?,
+                pause: Duration::from_millis(pause_ms.min(60_000)),
+                ramp_concurrency: between("--ramp-concurrency", ramp_concurrency, MAX_CONCURRENCY)?,
+                settle: seconds("--settle", settle, 60.0)?,
+                agree_within: Duration::from_secs(15),
+                max_rss_retained_kib,
+            };
+            bench::raise_fd_limit(clients as u64 + 3 * proxied as u64 + FD_RESERVE)?;
+            let report = measure(&runtime, &target_options, &[], async |target| {
+                bench::soak::run(target, &options).await
+            })?;
+            print_soak(&report, cli.json);
+            if !report.consistency.ok {
+                return Err(format!(
+                    "inconsistent: {}",
+                    report.consistency.failures.join("; ")
+                ));
+            }
         }
     }
     Ok(())
+}
+
+/// Starts the server (or attaches to it), runs `measure` against it, and stops it.
+fn measure<R>(
+    runtime: &tokio::runtime::Runtime,
+    options: &TargetOptions,
+    extra: &[&str],
+    measure: impl AsyncFnOnce(&Target) -> Result<R, String>,
+) -> Result<R, String> {
+    runtime.block_on(async {
+        let target = Target::start(options, extra).await?;
+        let report = measure(&target).await;
+        target.stop().await;
+        report
+    })
+}
+
+fn print_errors(errors: &std::collections::BTreeMap<String, u64>) {
+    if errors.is_empty() {
+        println!("  errors           none");
+    } else {
+        let list: Vec<String> = errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        println!("  errors           {}", list.join(", "));
+    }
+}
+
+fn print_soak(r: &SoakReport, json: bool) {
+    if json {
+        println!("{}", serde_json::to_string_pretty(r).unwrap_or_default());
+        return;
+    }
+    let c = &r.consistency;
+    let some = |n: Option<u64>| n.map_or("-".to_owned(), |n| n.to_string());
+    println!(
+        "soak ({} SDK clients, {} behind a proxy, {:.1} s of churn)",
+        r.clients, r.proxied, r.seconds
+    );
+    println!(
+        "  ramp             {} logged in in {:.2} s, server online {}",
+        r.ramp_logged_in,
+        r.ramp_seconds,
+        some(r.ramp_server_sessions)
+    );
+    println!("  logins/s         {:>10.0}", r.logins_per_sec);
+    let actions: Vec<String> = r.actions.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    println!("  actions          {}", actions.join(", "));
+    let l = &r.login_latency_ms;
+    println!(
+        "  login ms         p50 {:.2}  p99 {:.2}  max {:.2}",
+        l.p50, l.p99, l.max
+    );
+    let l = &r.reconnect_latency_ms;
+    println!(
+        "  reconnect ms     p50 {:.2}  p99 {:.2}  max {:.2}",
+        l.p50, l.p99, l.max
+    );
+    println!("  peak online      {}", some(r.peak_server_sessions));
+    let cores = |c: Option<f64>| c.map_or("-".to_owned(), |c| format!("{c:.2}"));
+    println!(
+        "  CPU cores        server {}  loadgen {}",
+        cores(r.server_cpu_cores),
+        cores(r.loadgen_cpu_cores)
+    );
+    print_errors(&r.errors);
+    match &r.rss_kib {
+        Some(m) => println!(
+            "  server RSS KiB   baseline {}  peak {}  after {} ({:+} KiB, {:.0}% of the growth kept)",
+            m.baseline,
+            m.peak,
+            m.after,
+            m.retained,
+            m.retained_fraction * 100.0
+        ),
+        None => println!("  memory           not measured (attached to --url)"),
+    }
+    println!(
+        "  settled          {} logged in, {} logged out, {} unsettled; server online {} (first reading {})",
+        c.clients_logged_in,
+        c.clients_logged_out,
+        c.clients_unsettled,
+        some(c.server_sessions),
+        some(c.server_sessions_first)
+    );
+    println!(
+        "  after logout     {} sessions, {} connections",
+        some(c.sessions_after_logout),
+        some(c.connections_after_logout)
+    );
+    if c.ok {
+        println!("  consistency      ok");
+    } else {
+        println!("  consistency      FAILED: {}", c.failures.join("; "));
+    }
 }
 
 fn print_logins(r: &LoginsReport, json: bool) {
@@ -219,12 +387,7 @@ fn print_logins(r: &LoginsReport, json: bool) {
         "  latency ms       p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
         r.latency_ms.p50, r.latency_ms.p90, r.latency_ms.p99, r.latency_ms.max
     );
-    if r.errors.is_empty() {
-        println!("  errors           none");
-    } else {
-        let list: Vec<String> = r.errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-        println!("  errors           {}", list.join(", "));
-    }
+    print_errors(&r.errors);
     if let Some(cpu) = r.server_cpu_cores {
         println!("  server CPU       {cpu:.2} cores");
     }
@@ -255,12 +418,7 @@ fn print_idle(r: &IdleReport, json: bool) {
         "idle sessions ({} opened in {:.2} s)",
         r.sessions, r.open_seconds
     );
-    if r.errors.is_empty() {
-        println!("  errors           none");
-    } else {
-        let list: Vec<String> = r.errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-        println!("  errors           {}", list.join(", "));
-    }
+    print_errors(&r.errors);
     if let Some(online) = r.server_sessions_online {
         println!("  server online    {online} sessions");
     }

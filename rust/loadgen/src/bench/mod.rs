@@ -4,6 +4,7 @@
 pub mod idle;
 pub mod logins;
 pub mod server;
+pub mod soak;
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
@@ -30,6 +31,14 @@ pub fn raise_fd_limit(needed: u64) -> Result<(), String> {
     Resource::NOFILE.set(needed, needed).map_err(|e| {
         format!("cannot raise the open file limit to {needed} (hard limit {hard}): {e}; run as root or lower the count")
     })
+}
+
+/// The hard open file limit: how far [`raise_fd_limit`] can go without privileges.
+pub fn fd_hard_limit() -> Result<u64, String> {
+    rlimit::Resource::NOFILE
+        .get()
+        .map(|(_, hard)| hard)
+        .map_err(|e| format!("cannot read the open file limit: {e}"))
 }
 
 /// Opens a TCP connection to `server` on loopback from `source` (port chosen by the kernel), with
