@@ -84,7 +84,7 @@ async fn stays_quiet(events: &mut Events) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_server_restarted_on_its_port_gets_every_client_back_exactly_once() {
+async fn a_killed_and_restarted_server_gets_every_client_back_exactly_once() {
     let n = client_count();
     let server = start_server().await;
     let proxy = FaultProxy::start(server.local_addr()).await;
