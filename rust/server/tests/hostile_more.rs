@@ -70,8 +70,9 @@ async fn read_until_closed(stream: &mut TcpStream) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_failed_logins_locks_only_its_target_and_the_server_keeps_serving() {
     const FLOOD: usize = 200;
-    let server = std::sync::Arc::new(start(config()).await);
-    let max_failures = 10; // the default lockout
+    let config = config();
+    let max_failures = config.lockout.max_failures as usize;
+    let server = std::sync::Arc::new(start(config).await);
     let forged = login_request(
         APP,
         "alice",
