@@ -36,21 +36,7 @@ test)
         echo "run.sh: -Xcheck:jni reported the JNI warnings above" >&2
         status=1
     fi
-    # Maven -q prints no summary: count the Surefire reports instead.
-    tests=0 failed=0 skipped=0
-    for report in "$here"/target/surefire-reports/TEST-*.xml; do
-        [[ -e "$report" ]] || continue
-        head=$(grep -m1 -o '<testsuite [^>]*>' "$report")
-        attr() { sed -E "s/.* $1=\"([0-9]+)\".*/\1/" <<<"$head"; }
-        tests=$((tests + $(attr tests)))
-        failed=$((failed + $(attr failures) + $(attr errors)))
-        skipped=$((skipped + $(attr skipped)))
-    done
-    if ((tests == 0)); then
-        echo "run.sh: no test ran" >&2
-        status=1
-    fi
-    echo "jvm-test: $((tests - failed - skipped)) passed, $failed failed, $skipped skipped"
+    "$here/../surefire-summary.sh" jvm-test "$here"/target/surefire-reports/TEST-*.xml || status=1
     exit "$status"
     ;;
 bench)

@@ -30,20 +30,5 @@ for arch in oldarch newarch; do
         -Dtim.lib.dir="$target/debug" -Dtim.bin.dir="$target/debug" || status=$?
 done
 
-# Maven -q prints no summary: count the Surefire reports instead.
-tests=0 failed=0 skipped=0
-for report in test/target/{oldarch,newarch}/surefire-reports/TEST-*.xml; do
-    [[ -e "$report" ]] || continue
-    head=$(grep -m1 -o '<testsuite [^>]*>' "$report")
-    attr() { sed -E "s/.* $1=\"([0-9]+)\".*/\1/" <<<"$head"; }
-    tests=$((tests + $(attr tests)))
-    failed=$((failed + $(attr failures) + $(attr errors)))
-    skipped=$((skipped + $(attr skipped)))
-done
-if ((tests == 0)); then
-    echo "run.sh: no test ran" >&2
-    status=1
-fi
-# On a line of its own: Maven leaves colour-reset codes without a newline even in batch mode.
-printf '\nmodule-test: %d passed, %d failed, %d skipped\n' "$((tests - failed - skipped))" "$failed" "$skipped"
+../surefire-summary.sh module-test test/target/{oldarch,newarch}/surefire-reports/TEST-*.xml || status=1
 exit "$status"
