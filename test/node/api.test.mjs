@@ -23,6 +23,7 @@ test('login, status, user, server time and logout', async () => {
     const serverTime = (await manager.getServerTime()).data;
     assert.ok(Math.abs(serverTime - Date.now() / 1000) < 5, `server time ${serverTime}`);
     assert.match((await manager.getVersion()).data, /^\d+\.\d+\.\d+/);
+    await events.arrived('onConnectSuccess');
     assert.deepEqual(events.seen.map((e) => e.type), ['onConnecting', 'onConnectSuccess']);
     assert.deepEqual(await manager.logout(), { code: 0, desc: 'ok' });
     assert.equal((await manager.getLoginUser()).data, '');

@@ -68,9 +68,15 @@ export function eventRecorder() {
     onKickedOffline: () => record('onKickedOffline', []),
     onUserSigExpired: () => record('onUserSigExpired', []),
   };
+  const next = (type) => new Promise((resolve) => waiting.push({ type, resolve }));
   return {
     listener,
     seen,
-    next: (type) => new Promise((resolve) => waiting.push({ type, resolve })),
+    next,
+    /** Resolves once an event of that name has arrived: events and call results travel apart. */
+    arrived: (type) => {
+      const earlier = seen.find((e) => e.type === type);
+      return earlier ? Promise.resolve(earlier.args) : next(type);
+    },
   };
 }
