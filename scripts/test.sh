@@ -60,4 +60,9 @@ bash example/bundle.sh
 step "Mobile targets: cargo check for Android and iOS, iOS static library"
 bash scripts/check-mobile.sh
 
+step "Fuzz: every target (tickets, frames, login headers, bridge parameters), a short run each"
+# A smoke run that catches a target that no longer builds or crashes at once; scripts/fuzz.sh
+# with a larger RUNS is the real search (docs/reliability.md).
+bash scripts/fuzz.sh 2000
+
 step "all suites passed in $((SECONDS - started)) s"
