@@ -2,45 +2,15 @@
 //! sessions, kicks that reach the node holding the session, reconnects that move between nodes,
 //! lockouts that count on every node, and a node that leaves taking its sessions with it.
 
+mod cluster_support;
 mod support;
 
+use cluster_support::*;
 use futures_util::future::join_all;
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::Duration;
 use support::*;
 use tim_protocol::{KickReason, Platform, ServerFrame};
-use tim_server::{ClusterConfig, DevicePolicy, PlatformPolicy, RedisTarget, RunningServer};
-
-/// A node of a cluster on `redis`, with `policy` for the test app.
-async fn node(redis: &RedisTarget, name: &str, policy: DevicePolicy) -> RunningServer {
-    let mut config = config();
-    config.apps.get_mut(&APP).unwrap().policy = policy;
-    config.cluster = Some(ClusterConfig {
-        redis: redis.clone(),
-        node_id: name.to_owned(),
-        lease: Duration::from_secs(10),
-    });
-    start(config).await
-}
-
-async fn nodes(redis: &RedisTarget, policy: DevicePolicy) -> Vec<RunningServer> {
-    join_all(["a", "b", "c"].map(|name| node(redis, name, policy))).await
-}
-
-async fn expect_kick(connection: &mut tim_loadgen::Connection, reason: KickReason, by: Platform) {
-    assert_eq!(
-        next(connection).await,
-        ServerFrame::KickedOffline {
-            reason,
-            by_platform: by
-        }
-    );
-    assert_eq!(connection.closed().await, 1008);
-}
-
-fn instances(list: &[tim_server::policy::SessionInfo]) -> Vec<&str> {
-    list.iter().map(|s| s.instance_id.as_str()).collect()
-}
+use tim_server::{DevicePolicy, PlatformPolicy, RunningServer};
 
 #[tokio::test]
 async fn a_login_on_one_node_kicks_the_session_another_node_holds() {
@@ -183,55 +153,4 @@ async fn a_node_shutting_down_takes_its_sessions_out_of_the_cluster_at_once() {
     let _back = online(&b, &back).await;
     assert_eq!(b.metrics().kicks.load(Relaxed), 0);
     b.shutdown().await;
-}
-
-/// A Redis of this test's own on a free loopback port, killed when dropped.
-struct RedisServer {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl RedisServer {
-    async fn start() -> RedisServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server");
-        for _ in 0..200 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        RedisServer { child, port }
-    }
-
-    fn target(&self) -> RedisTarget {
-        RedisTarget::Single(format!("redis://127.0.0.1:{}", self.port))
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
