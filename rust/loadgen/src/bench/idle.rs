@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tim_loadgen::{Connection, login_request};
 use tim_protocol::LoginRequest;
+use tim_testkit::client::{Connection, login_request};
 use tim_usersig::Claims;
 
 /// How to run the idle measurement.

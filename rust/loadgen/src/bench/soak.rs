@@ -646,8 +646,8 @@ mod tests {
     async fn a_session_no_client_holds_fails_the_check() {
         let (server, target) = in_process_server().await;
         let ticket = tim_testkit::tickets::ticket("stranger");
-        let request = tim_loadgen::login_request(APP, "stranger", &ticket, "raw");
-        let _stranger = tim_loadgen::connect(&target.url, Some(&request))
+        let request = tim_testkit::client::login_request(APP, "stranger", &ticket, "raw");
+        let _stranger = tim_testkit::client::connect(&target.url, Some(&request))
             .await
             .unwrap();
         let mut options = options(5, 5, Duration::from_millis(500));
