@@ -152,6 +152,11 @@ impl Daemon {
         self.output.borrow().lines(stream).iter().cloned().collect()
     }
 
+    /// Whether the child closed both output streams: it exited (or is about to).
+    pub(crate) fn output_closed(&self) -> bool {
+        self.output.borrow().open == 0
+    }
+
     /// The last lines of stderr and stdout, for an error message.
     pub(crate) fn quote(&self) -> String {
         let output = self.output.borrow();
