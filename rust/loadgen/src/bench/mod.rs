@@ -3,6 +3,7 @@
 
 pub mod idle;
 pub mod logins;
+pub mod online;
 pub mod server;
 pub mod soak;
 
