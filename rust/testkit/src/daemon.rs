@@ -12,6 +12,8 @@ use tokio::sync::watch;
 /// Each stream keeps its last this many lines: enough for any test's assertions and panic
 /// messages, bounded for a server that logs through a long benchmark.
 const KEPT_LINES: usize = 10_000;
+/// How long a SIGSTOP or SIGCONT may take to be delivered.
+const STATE_WAIT: Duration = Duration::from_secs(5);
 /// Lines of stderr (then stdout) quoted in an error.
 const QUOTED_LINES: usize = 40;
 
@@ -107,13 +109,35 @@ impl Daemon {
         self.exited.is_none().then(|| self.child.id())
     }
 
-    /// Sends `signal` to the child.
+    /// Sends `signal` to the child. For SIGSTOP and SIGCONT, returns once the child is stopped,
+    /// or runs again: the kernel delivers a signal a moment after `kill` returns, and a test that
+    /// froze a process must be able to rely on it being frozen.
     pub(crate) fn signal(&self, signal: Signal) -> Result<(), String> {
-        let pid = self
+        let raw = self
             .pid()
-            .and_then(|pid| Pid::from_raw(i32::try_from(pid).ok()?))
             .ok_or_else(|| format!("{} has exited", self.name))?;
-        kill_process(pid, signal).map_err(|e| format!("cannot signal {}: {e}", self.name))
+        let pid = i32::try_from(raw)
+            .ok()
+            .and_then(Pid::from_raw)
+            .ok_or_else(|| format!("{} has no valid process id", self.name))?;
+        kill_process(pid, signal).map_err(|e| format!("cannot signal {}: {e}", self.name))?;
+        let stopped = match signal {
+            Signal::STOP => true,
+            Signal::CONT => false,
+            _ => return Ok(()),
+        };
+        let deadline = std::time::Instant::now() + STATE_WAIT;
+        // No event tells another process that a signal was delivered: /proc is read until it is.
+        while is_stopped(raw) != Some(stopped) {
+            if std::time::Instant::now() > deadline {
+                return Err(format!(
+                    "{} did not take {signal:?} within {STATE_WAIT:?}",
+                    self.name
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Ok(())
     }
 
     /// Waits up to `timeout` for the first line of `stream` that `wanted` accepts (printed before
@@ -145,6 +169,18 @@ impl Daemon {
                 self.quote()
             )
         })
+    }
+
+    /// Waits up to `timeout` for a line of `stream` containing `text`, and returns it.
+    pub(crate) async fn wait_for_text(
+        &self,
+        stream: Stream,
+        text: &str,
+        timeout: Duration,
+    ) -> Result<String, String> {
+        let what = format!("writing {text:?}");
+        self.wait_for_line(stream, &what, timeout, |line| line.contains(text))
+            .await
     }
 
     /// The lines of `stream` so far (the last 10,000).
@@ -213,6 +249,14 @@ impl Drop for Daemon {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Whether process `pid` is stopped (state `T` in `/proc/PID/stat`); `None` if it is gone.
+fn is_stopped(pid: u32) -> Option<bool> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces and parentheses: the state follows the last ')'.
+    let state = stat.get(stat.rfind(')')? + 2..)?.chars().next()?;
+    Some(state == 'T')
 }
 
 /// Reads `from` line by line into `output` until EOF. Bytes that are not UTF-8 are replaced, so

@@ -132,12 +132,7 @@ impl Haproxy {
     /// such as `"Server tim_nodes/node2 is DOWN"`, and returns it.
     pub async fn wait_for_log(&self, text: &str, timeout: Duration) -> Result<String, String> {
         self.daemon
-            .wait_for_line(
-                Stream::Stderr,
-                &format!("logging {text:?}"),
-                timeout,
-                |line| line.contains(text),
-            )
+            .wait_for_text(Stream::Stderr, text, timeout)
             .await
     }
 }

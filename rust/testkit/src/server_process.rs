@@ -112,12 +112,7 @@ impl ServerProcess {
     /// call), and returns it.
     pub async fn wait_for_stderr(&self, text: &str, timeout: Duration) -> Result<String, String> {
         self.daemon
-            .wait_for_line(
-                Stream::Stderr,
-                &format!("logging {text:?}"),
-                timeout,
-                |line| line.contains(text),
-            )
+            .wait_for_text(Stream::Stderr, text, timeout)
             .await
     }
 
