@@ -696,8 +696,10 @@ async fn teardown(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bench::online::RedisSessions;
     use crate::bench::server::TargetOptions;
     use futures_util::future::{BoxFuture, FutureExt};
+    use tim_testkit::RedisServer;
     use tim_testkit::tickets::{APP, KEY};
 
     /// An in-process server's registry as the soak's source of sessions: it lists the sessions
@@ -726,10 +728,16 @@ mod tests {
         }
     }
 
-    /// A `tim_server::Server` in this process, and a target attached to it.
-    async fn in_process_server() -> (tim_server::RunningServer, Target) {
+    /// A `tim_server::Server` in this process (a cluster node on `redis` if given), and a target
+    /// attached to it.
+    async fn in_process_server(redis: Option<&RedisServer>) -> (tim_server::RunningServer, Target) {
         let mut config = tim_server::ServerConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
+            cluster: redis.map(|redis| tim_server::ClusterConfig {
+                redis: tim_server::RedisTarget::Single(redis.url()),
+                node_id: "soak".to_owned(),
+                lease: Duration::from_secs(10),
+            }),
             ..Default::default()
         };
         let keys = vec![KEY.to_owned()];
@@ -770,7 +778,7 @@ mod tests {
     /// server; the final check must pass.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn short_soak_is_consistent() {
-        let (server, target) = in_process_server().await;
+        let (server, target) = in_process_server(None).await;
         let sessions = RegistrySessions(server.registry().clone());
         let report = run(
             &target,
@@ -798,12 +806,35 @@ mod tests {
         server.shutdown().await;
     }
 
+    /// The end state read from Redis, as for a cluster: a node on a real Redis holds exactly the
+    /// clients' sessions, user and instance, and none once they left.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_node_on_redis_holds_the_clients_sessions_one_by_one() {
+        let redis = RedisServer::start().await;
+        let (server, target) = in_process_server(Some(&redis)).await;
+        let sessions = RedisSessions::connect(&redis.url()).await.unwrap();
+        let report = run(
+            &target,
+            &options(20, 10, Duration::from_secs(2)),
+            Some(&sessions),
+        )
+        .await
+        .unwrap();
+        assert!(report.consistency.ok, "{report:#?}");
+        let identities = report.consistency.identities.as_ref().unwrap();
+        assert!(identities.clients > 0, "{report:#?}");
+        assert_eq!(identities.server, identities.clients, "{report:#?}");
+        let left = report.consistency.identities_after_logout.as_ref().unwrap();
+        assert_eq!(left.server, 0, "{report:#?}");
+        server.shutdown().await;
+    }
+
     /// The check is not vacuous: a session no client holds (a raw client's, of a soak user on
     /// another platform and instance) makes the server's count and its sessions disagree with
     /// the clients, during the run and after everyone left, and the pair is named.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_session_no_client_holds_fails_the_check() {
-        let (server, target) = in_process_server().await;
+        let (server, target) = in_process_server(None).await;
         let user = "soak-0-a";
         let ticket = tim_testkit::tickets::ticket(user);
         let request = tim_testkit::client::login_request(APP, user, &ticket, "raw");
