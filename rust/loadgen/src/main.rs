@@ -455,7 +455,10 @@ fn print_idle(r: &IdleReport, json: bool) {
                 rss.baseline, rss.open
             );
             println!("  KiB per session  {per:.2}");
-            println!("  after close      {} KiB", rss.closed);
+            println!(
+                "  after close      {} KiB ({:+.0}% of the baseline)",
+                rss.closed, rss.closed_over_baseline_pct
+            );
             println!(
                 "  open again       {} KiB ({} other sessions)",
                 rss.reopened, r.sessions

@@ -6,7 +6,8 @@
 //! the first `proxied` clients have one and the others only log in, out and switch. Then the loops stop, every client settles, and what the clients believe is
 //! compared with what the server counts.
 //!
-//! Phases: every client logs in (the ramp: N sessions held at once); the churn for the duration;
+//! Phases: every account logs in once and out (accounts stay registered, so the memory baseline is
+//! read after this); every client logs in (the ramp: N sessions held at once); the churn for the duration;
 //! the stop (each loop finishes its call in flight, awaited); the settle check (every client
 //! logged in or logged out, and connected if logged in; the server's `tim_sessions_online` equal
 //! to the logged-in clients); everyone logs out and un-initialises (the server must then report 0
@@ -397,13 +398,32 @@ pub async fn run(
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let baseline = target.rss_kib();
-    let mut peak_rss = baseline;
     let mut clients = Vec::with_capacity(options.clients);
     for i in 0..options.clients {
         let proxied = i < options.proxied;
         clients.push(Arc::new(Client::start(target, i, proxied, now).await?));
     }
+    let mut errors = BTreeMap::new();
+
+    // Every account logs in once, then out, before the baseline: an account's record stays for
+    // good, by design, so what must come back after the run is what the sessions took.
+    let registration = for_each(&clients, options.ramp_concurrency, |c| async move {
+        c.login(0).await?;
+        c.login(1).await?;
+        c.logout().await
+    })
+    .await;
+    for outcome in registration {
+        if let Err(code) = outcome {
+            count(&mut errors, format!("registration: {code}"));
+        }
+    }
+    poll_metric(target, "tim_sessions_online", options.agree_within, |n| {
+        n == 0
+    })
+    .await;
+    let baseline = target.rss_kib();
+    let mut peak_rss = baseline;
 
     // The ramp: everyone logged in at once.
     let ramp_started = Instant::now();
@@ -412,7 +432,6 @@ pub async fn run(
     })
     .await;
     let ramp_seconds = ramp_started.elapsed().as_secs_f64();
-    let mut errors = BTreeMap::new();
     for outcome in &ramp {
         if let Err(code) = outcome {
             count(&mut errors, format!("ramp login: {code}"));
