@@ -15,7 +15,7 @@ use tim_server::{DevicePolicy, PlatformPolicy, RunningServer};
 #[tokio::test]
 async fn a_login_on_one_node_kicks_the_session_another_node_holds() {
     let redis = RedisServer::start().await;
-    let [a, b, c] = <[_; 3]>::try_from(nodes(&redis.target(), DevicePolicy::default()).await)
+    let [a, b, c] = <[_; 3]>::try_from(nodes(&target(&redis), DevicePolicy::default()).await)
         .unwrap_or_else(|_| unreachable!());
     let mut phone1 = online(&a, &request("alice", "phone1", Platform::Android)).await;
     let _web = online(&b, &request("alice", "browser", Platform::Web)).await;
@@ -51,7 +51,7 @@ async fn fifty_concurrent_logins_over_three_nodes_leave_exactly_the_allowed_inst
             native_instances: allowed,
             web_instances: 1,
         };
-        let cluster = nodes(&redis.target(), policy).await;
+        let cluster = nodes(&target(&redis), policy).await;
         let user = format!("racer{allowed}");
         let logins = (0..50).map(|i| {
             let node = &cluster[i % 3];
@@ -88,8 +88,8 @@ async fn fifty_concurrent_logins_over_three_nodes_leave_exactly_the_allowed_inst
 #[tokio::test]
 async fn a_reconnect_through_another_node_replaces_its_own_session_and_kicks_no_one() {
     let redis = RedisServer::start().await;
-    let a = node(&redis.target(), "a", DevicePolicy::default()).await;
-    let b = node(&redis.target(), "b", DevicePolicy::default()).await;
+    let a = node(&target(&redis), "a", DevicePolicy::default()).await;
+    let b = node(&target(&redis), "b", DevicePolicy::default()).await;
     let mut old = online(&a, &request("alice", "phone", Platform::Android)).await;
     let mut again = request("alice", "phone", Platform::Android);
     again.reconnect = true;
@@ -113,7 +113,7 @@ async fn a_reconnect_through_another_node_replaces_its_own_session_and_kicks_no_
 #[tokio::test]
 async fn failed_logins_on_any_mix_of_nodes_lock_the_account_everywhere() {
     let redis = RedisServer::start().await;
-    let cluster = nodes(&redis.target(), DevicePolicy::default()).await;
+    let cluster = nodes(&target(&redis), DevicePolicy::default()).await;
     let mut forged = request("alice", "i1", Platform::Android);
     forged.user_sig = ticket_for(APP, "not the key", "alice", now(), 3600);
     for i in 0..10 {
@@ -137,8 +137,8 @@ async fn failed_logins_on_any_mix_of_nodes_lock_the_account_everywhere() {
 #[tokio::test]
 async fn a_node_shutting_down_takes_its_sessions_out_of_the_cluster_at_once() {
     let redis = RedisServer::start().await;
-    let a = node(&redis.target(), "a", DevicePolicy::default()).await;
-    let b = node(&redis.target(), "b", DevicePolicy::default()).await;
+    let a = node(&target(&redis), "a", DevicePolicy::default()).await;
+    let b = node(&target(&redis), "b", DevicePolicy::default()).await;
     let mut leaving = online(&a, &request("alice", "phone", Platform::Android)).await;
     let _staying = online(&b, &request("alice", "browser", Platform::Web)).await;
     a.shutdown().await;

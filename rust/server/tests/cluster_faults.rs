@@ -109,7 +109,7 @@ async fn sessions_that_end_while_redis_is_away_leave_it_when_it_is_back() {
 
 #[tokio::test]
 async fn redis_restarted_empty_hears_every_session_again_and_limits_hold() {
-    let redis = RedisServer::start().await;
+    let mut redis = RedisServer::start().await;
     // One proxy per node, so that the test decides which node reaches the new Redis first.
     let (to_a, to_b) = (
         FaultProxy::start(redis.addr()).await,
@@ -120,15 +120,14 @@ async fn redis_restarted_empty_hears_every_session_again_and_limits_hold() {
     let mut bob = online(&a, &request("bob", "phone", Platform::Android)).await;
     let mut carol = online(&b, &request("carol", "phone", Platform::Android)).await;
 
-    drop(redis);
-    let empty = RedisServer::start().await;
+    redis.restart_empty().await;
     // While a still talks to the dead Redis, a login of alice on another device is admitted
     // through b, which reaches the new, empty one.
-    to_b.set_upstream(empty.addr());
+    to_b.set_upstream(redis.addr());
     to_b.cut().await;
     let alice_tablet = request("alice", "tablet", Platform::Android);
     let _tablet = eventually_online(&b, &alice_tablet).await;
-    to_a.set_upstream(empty.addr());
+    to_a.set_upstream(redis.addr());
     to_a.cut().await;
 
     // a admits what it holds again: bob has room, alice's phone has lost its place to the
@@ -154,7 +153,7 @@ async fn redis_restarted_empty_hears_every_session_again_and_limits_hold() {
 async fn eventually_online(
     node: &RunningServer,
     request: &tim_protocol::LoginRequest,
-) -> tim_loadgen::Connection {
+) -> tim_testkit::client::Connection {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let outcome = login(node, request).await;
@@ -169,10 +168,7 @@ async fn eventually_online(
 #[tokio::test]
 async fn a_killed_node_s_sessions_leave_within_the_lease_and_displace_no_one() {
     let redis = RedisServer::start().await;
-    let url = match redis.target() {
-        RedisTarget::Single(url) => url,
-        RedisTarget::Cluster(_) => unreachable!(),
-    };
+    let url = redis.url();
     let lease = LEASE.as_secs().to_string();
     let app = format!("{APP}:{KEY}");
     let args = [
@@ -187,24 +183,23 @@ async fn a_killed_node_s_sessions_leave_within_the_lease_and_displace_no_one() {
         "--node-lease",
         &lease,
     ];
-    let mut doomed = spawn_quiet(&args);
+    let mut doomed = spawn(&args).await;
     let users: Vec<String> = (0..200).map(|i| format!("u{i}")).collect();
     let mut held = vec![];
     for user in &users {
-        let outcome = tim_loadgen::Connection::login(
-            &doomed.url,
-            &tim_loadgen::login_request(APP, user, &ticket(user), "phone"),
+        let outcome = tim_testkit::client::Connection::login(
+            doomed.url(),
+            &tim_testkit::client::login_request(APP, user, &ticket(user), "phone"),
         )
         .await
         .unwrap();
         assert_eq!(outcome.result.code, 0);
         held.push(outcome.connection);
     }
-    let survivor = node(&redis.target(), "survivor", DevicePolicy::default()).await;
+    let survivor = node(&target(&redis), "survivor", DevicePolicy::default()).await;
     assert_eq!(sessions(&survivor, "u0").await.len(), 1);
 
-    doomed.child.kill().unwrap();
-    doomed.child.wait().unwrap();
+    doomed.kill();
     eventually(
         LEASE * 3,
         "the dead node's sessions count for nothing",
@@ -219,10 +214,10 @@ async fn a_killed_node_s_sessions_leave_within_the_lease_and_displace_no_one() {
     assert_eq!(survivor.metrics().kicks.load(Relaxed), 0);
 
     // The same node id again: it starts empty, inheriting none of its previous run's sessions.
-    let mut again = spawn_quiet(&args);
-    let back = tim_loadgen::Connection::login(
-        &again.url,
-        &tim_loadgen::login_request(APP, "u0", &ticket("u0"), "phone"),
+    let mut again = spawn(&args).await;
+    let back = tim_testkit::client::Connection::login(
+        again.url(),
+        &tim_testkit::client::login_request(APP, "u0", &ticket("u0"), "phone"),
     )
     .await
     .unwrap();
@@ -236,27 +231,6 @@ async fn a_killed_node_s_sessions_leave_within_the_lease_and_displace_no_one() {
         survivor.cluster().unwrap().stats.swept.load(Relaxed) > 0
     })
     .await;
-    again.child.kill().unwrap();
+    again.kill();
     survivor.shutdown().await;
-}
-
-/// The `tim-server` command with its logs discarded (200 sessions' worth would fill a pipe).
-fn spawn_quiet(args: &[&str]) -> Running {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tim-server"))
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start tim-server");
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim_end()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
-    Running { child, url }
 }

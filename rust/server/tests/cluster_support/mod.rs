@@ -7,6 +7,7 @@ use std::future::Future;
 use std::time::Duration;
 use tim_protocol::{KickReason, Platform, ServerFrame};
 use tim_server::{ClusterConfig, DevicePolicy, RedisTarget, RunningServer};
+pub use tim_testkit::RedisServer;
 
 /// The configuration of a node named `name` of a cluster on `redis`, with `policy` for the test
 /// app and a lease of `lease`.
@@ -36,7 +37,7 @@ pub async fn nodes(redis: &RedisTarget, policy: DevicePolicy) -> Vec<RunningServ
 }
 
 pub async fn expect_kick(
-    connection: &mut tim_loadgen::Connection,
+    connection: &mut tim_testkit::client::Connection,
     reason: KickReason,
     by: Platform,
 ) {
@@ -71,57 +72,7 @@ where
     }
 }
 
-/// A Redis of this test's own on a free loopback port, killed when dropped.
-pub struct RedisServer {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl RedisServer {
-    pub async fn start() -> RedisServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server");
-        for _ in 0..200 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        RedisServer { child, port }
-    }
-
-    pub fn target(&self) -> RedisTarget {
-        RedisTarget::Single(format!("redis://127.0.0.1:{}", self.port))
-    }
-
-    pub fn addr(&self) -> std::net::SocketAddr {
-        std::net::SocketAddr::from(([127, 0, 0, 1], self.port))
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The registry target of a test's Redis.
+pub fn target(redis: &RedisServer) -> RedisTarget {
+    RedisTarget::Single(redis.url())
 }
