@@ -125,6 +125,13 @@ async fn redis_restarted_empty_hears_every_session_again_and_limits_hold() {
     let mut bob = online(&a, &request("bob", "phone", Platform::Android)).await;
     let mut carol = online(&b, &request("carol", "phone", Platform::Android)).await;
 
+    redis.kill();
+    // Redis is gone: logins answer 70169 at once, the sessions online stay online.
+    assert_eq!(
+        login_code(&a, &request("dave", "phone", Platform::Android)).await,
+        70169
+    );
+    ping_pong(&mut carol, 1).await;
     redis.restart_empty().await;
     let restarted = std::time::Instant::now();
     // While a still talks to the dead Redis, a login of alice on another device is admitted
