@@ -23,16 +23,7 @@ async fn node_behind(proxy: &FaultProxy, name: &str) -> RunningServer {
 }
 
 async fn healthz(node: &RunningServer) -> String {
-    let url = format!("http://{}/healthz", node.local_addr());
-    let mut stream = tokio::net::TcpStream::connect(node.local_addr())
-        .await
-        .unwrap();
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let request = format!("GET /healthz HTTP/1.1\r\nHost: {url}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).await.unwrap();
-    answer.lines().next().unwrap_or_default().to_owned()
+    http_get(node.local_addr(), "/healthz").await.0
 }
 
 /// Whether every session the nodes hold is what Redis holds for `users`, and nothing else.
