@@ -2,7 +2,7 @@
 #![allow(dead_code, unused_imports)] // each test file uses a different part of this module
 
 use std::process::Command;
-use tim_protocol::{ClientFrame, LoginRequest, Platform, ServerFrame};
+use tim_protocol::{ClientFrame, KickReason, LoginRequest, Platform, ServerFrame};
 use tim_server::{AppConfig, DevicePolicy, RunningServer, Server, ServerConfig};
 use tim_testkit::ServerProcess;
 use tim_testkit::client::{Connection, LoginOutcome, login_request};
@@ -110,4 +110,20 @@ pub async fn http_get(addr: std::net::SocketAddr, path: &str) -> (String, String
         head.lines().next().unwrap_or_default().to_owned(),
         body.to_owned(),
     )
+}
+
+/// Insists the next frame is a kick for `reason` by a login on `by`, then the close (1008).
+pub async fn expect_kick(
+    connection: &mut tim_testkit::client::Connection,
+    reason: KickReason,
+    by: Platform,
+) {
+    assert_eq!(
+        next(connection).await,
+        ServerFrame::KickedOffline {
+            reason,
+            by_platform: by
+        }
+    );
+    assert_eq!(connection.closed().await, 1008);
 }
