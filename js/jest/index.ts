@@ -26,6 +26,9 @@ function mockTransport(): NativeTransport {
     subscribe(onEvent) {
       emit = onEvent;
     },
+    release() {
+      emit = () => {};
+    },
     async call(method, paramsJson) {
       const params = JSON.parse(paramsJson) as { userID?: unknown; userSig?: unknown };
       if (method === 'initSDK') {

@@ -158,6 +158,7 @@ fn sdk_config(config: Option<Params<'_>>) -> TimResult<SdkConfig> {
         "reconnectMinMs",
         "reconnectMaxMs",
         "extraCaPem",
+        "allowCleartext",
     ])?;
     if let Some(url) = config.optional_string("serverUrl")? {
         sdk.server_url = url.to_owned();
@@ -172,6 +173,7 @@ fn sdk_config(config: Option<Params<'_>>) -> TimResult<SdkConfig> {
     }
     sdk.instance_id = config.optional_string("instanceId")?.map(str::to_owned);
     sdk.extra_ca_pem = config.optional_string("extraCaPem")?.map(str::to_owned);
+    sdk.allow_cleartext = config.optional_bool("allowCleartext")?.unwrap_or(false);
     let durations = [
         ("connectTimeoutMs", &mut sdk.connect_timeout),
         ("requestTimeoutMs", &mut sdk.request_timeout),
