@@ -369,7 +369,7 @@ fn init_sdk_needs_no_runtime_of_the_caller() {
         .init_sdk(
             APP,
             tim_core::LogLevel::Warn,
-            sdk_config("ws://127.0.0.1:9"),
+            sdk_config(&closed_port_url()),
         )
         .unwrap();
     assert_eq!(status(&manager), LoginStatus::LoggedOut);

@@ -92,8 +92,8 @@ async fn a_login_succeeds_and_reports_user_status_and_server_time() {
 
 #[tokio::test]
 async fn a_bad_user_id_answers_7003_without_touching_the_network() {
-    // Nothing listens on port 9: a network attempt would answer 9508.
-    let (manager, _events) = manager("ws://127.0.0.1:9");
+    // Nothing listens there: a network attempt would answer 9508.
+    let (manager, _events) = manager(&closed_port_url());
     for user in ["", "al ice", &"x".repeat(33), "bjørn"] {
         let err = manager.login(user, "ticket").await.unwrap_err();
         assert_eq!(err.code, code::INVALID_IDENTIFIER, "{user:?}");

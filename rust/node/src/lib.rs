@@ -1,9 +1,9 @@
 //! `tim-node`: the bridge ([`tim_bridge::Bridge`]) as a Node.js addon, through N-API.
 //!
-//! The glue only marshals strings and schedules callbacks (DESIGN.md principles 1 and 2): every
+//! The glue only marshals strings and schedules callbacks (docs/architecture.md): every
 //! parameter rule, state and error code lives in the bridge and the core. A call runs on the
 //! core's runtime and settles its promise from there; events reach JavaScript through one
-//! thread-safe function, so no core thread ever waits for the JavaScript thread (principle 3).
+//! thread-safe function, so no core thread ever waits for the JavaScript thread.
 //!
 //! ```js
 //! const bridge = new NativeBridge((eventJson) => console.log(JSON.parse(eventJson)));
@@ -15,8 +15,7 @@ use napi::bindgen_prelude::{Either, Env, Function, Object, Result, Status, Unkno
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use std::sync::Arc;
-use tim_bridge::{Bridge, error_json};
-use tim_core::code;
+use tim_bridge::{Bridge, code, error_json};
 
 /// The JavaScript event callback, `(eventJson: string) => void`. Weak (the last `true`): it never
 /// keeps Node's event loop alive by itself, so an instance that was never initialised, or whose

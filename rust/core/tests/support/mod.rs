@@ -172,3 +172,12 @@ pub async fn in_time<T>(call: impl Future<Output = T>) -> T {
         .await
         .expect("the call returned in time")
 }
+
+/// A `ws://` URL of a loopback port that nothing listens on: bound, then closed, so no test
+/// assumes that some fixed port is closed.
+pub fn closed_port_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    let url = format!("ws://{}", listener.local_addr().expect("its address"));
+    drop(listener);
+    url
+}
