@@ -1,5 +1,6 @@
-// Starting tim-server and signing tickets for the Node tests and the demo, through the project's
-// own command-line tools (the contracts in the README): no fixed ports, no sleeps.
+// Starting tim-server and signing tickets for every JavaScript test, benchmark and the demo (the
+// package's tests, the addon's, scripts/demo.mjs), through the project's own command-line tools
+// (the contracts in the README): no fixed ports, no sleeps.
 import { spawn, execFileSync } from 'node:child_process';
 import * as net from 'node:net';
 import { createInterface } from 'node:readline';
@@ -7,7 +8,9 @@ import { once } from 'node:events';
 import * as path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
-const bin = (name) => path.join(process.env.TIM_BIN_DIR ?? path.join(root, 'target', 'debug'), name);
+/** Binaries from $TIM_BIN_DIR, else cargo's debug folder ($CARGO_TARGET_DIR or target/). */
+const bin = (name) =>
+  path.join(process.env.TIM_BIN_DIR ?? path.join(path.resolve(process.env.CARGO_TARGET_DIR ?? path.join(root, 'target')), 'debug'), name);
 
 export const APP = 1400000000;
 export const KEY = 'node-test-development-key';

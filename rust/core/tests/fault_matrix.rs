@@ -2,7 +2,7 @@
 //! asserting that clients come back by themselves and that nothing is lost (docs/reliability.md).
 //!
 //! Rows tested elsewhere: a cut connection and a half-open one (`faults.rs`), a server going
-//! away gracefully and restarting on the same port, and a ticket expiring while offline
+//! away gracefully and restarting behind the same address, and a ticket expiring while offline
 //! (`reconnect.rs`).
 //!
 //! Recovery times are printed (`--nocapture`), never asserted.
@@ -26,7 +26,8 @@ fn client_count() -> usize {
 }
 
 /// Longer than two reconnect backoffs of `sdk_config`: a reconnect that was going to happen
-/// has happened by then.
+/// has happened by then. The quiet period is the point where it is used: what these tests
+/// assert is that no event follows, and no later event could prove an absence sooner.
 const QUIET: Duration = Duration::from_millis(1000);
 
 fn failed(event: &SdkEvent) -> bool {
@@ -150,7 +151,9 @@ async fn under_a_50ms_delay_logins_succeed_and_heartbeats_never_misfire() {
     assert_eq!(events.next().await, SdkEvent::Connecting);
     assert_eq!(events.next().await, SdkEvent::ConnectSuccess);
 
-    tokio::time::sleep(interval * 6).await; // six heartbeats, each answered 100 ms later
+    // The quiet period is the point: six heartbeats, each answered 100 ms later, must pass
+    // without a reconnect; an absence has no event to await.
+    tokio::time::sleep(interval * 6).await;
     assert_eq!(events.drain(), [], "no reconnect while the link is slow");
     assert_eq!(status(&manager), LoginStatus::LoggedIn);
     assert!(manager.get_server_time().is_ok(), "pongs kept the clock");
