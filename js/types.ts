@@ -77,6 +77,12 @@ export interface V2TimSDKConfig {
   reconnectMaxMs?: number;
   /** PEM certificates to trust besides the built-in roots, for a self-hosted `wss://` server. */
   extraCaPem?: string;
+  /**
+   * Allows `ws://` to any host. Without it `ws://` is accepted only for loopback and
+   * private-network addresses (development): the login sends the UserSig, in clear text over
+   * `ws://`, so `initSDK` answers 6017 for any other host. Default false.
+   */
+  allowCleartext?: boolean;
 }
 
 /**
