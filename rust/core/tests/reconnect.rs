@@ -90,6 +90,22 @@ async fn a_network_change_retries_at_once_instead_of_waiting_out_the_backoff() {
     server.shutdown().await;
 }
 
+/// The first event of a reconnect that is not an attempt or a network failure: how it ended.
+async fn reconnect_outcome(events: &mut Events) -> SdkEvent {
+    events
+        .until(|e| {
+            !matches!(
+                e,
+                SdkEvent::Connecting
+                    | SdkEvent::ConnectFailed {
+                        code: 9508 | 9514,
+                        ..
+                    }
+            )
+        })
+        .await
+}
+
 /// The key that signed the first ticket is gone from the restarted server, so only the app's
 /// newer ticket (signed with the new key) can reconnect.
 async fn rotated_server(proxy: &tim_testkit::FaultProxy) -> tim_server::RunningServer {
@@ -110,19 +126,10 @@ async fn a_fresh_ticket_given_while_logged_in_is_the_one_the_reconnect_uses() {
 
     let rotated = rotated_server(&proxy).await;
     server.shutdown().await; // going_away: the reconnect reaches the rotated server
-    let outcome = events
-        .until(|e| {
-            !matches!(
-                e,
-                SdkEvent::Connecting
-                    | SdkEvent::ConnectFailed {
-                        code: 9508 | 9514,
-                        ..
-                    }
-            )
-        })
-        .await;
-    assert_eq!(outcome, SdkEvent::ConnectSuccess);
+    assert_eq!(
+        reconnect_outcome(&mut events).await,
+        SdkEvent::ConnectSuccess
+    );
     assert_eq!(status(&manager), LoginStatus::LoggedIn);
     assert_eq!(online_users(&rotated, "alice").await, 1);
     rotated.shutdown().await;
@@ -146,19 +153,10 @@ async fn a_fresh_ticket_given_while_reconnecting_is_the_one_the_next_attempt_use
     let rotated = rotated_server(&proxy).await;
     proxy.refuse(false);
     manager.network_changed();
-    let outcome = events
-        .until(|e| {
-            !matches!(
-                e,
-                SdkEvent::Connecting
-                    | SdkEvent::ConnectFailed {
-                        code: 9508 | 9514,
-                        ..
-                    }
-            )
-        })
-        .await;
-    assert_eq!(outcome, SdkEvent::ConnectSuccess);
+    assert_eq!(
+        reconnect_outcome(&mut events).await,
+        SdkEvent::ConnectSuccess
+    );
     assert_eq!(online_users(&rotated, "alice").await, 1);
     rotated.shutdown().await;
 }
