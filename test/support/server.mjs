@@ -23,11 +23,10 @@ export function sign(user, { expire = 86400, time, key = KEY } = {}) {
 }
 
 /**
- * Starts `tim-server` on `listen` (a free loopback port by default) and resolves once it prints
- * its listening line. `stop()` sends SIGTERM and waits for the exit; `kill()` sends SIGKILL.
+ * Starts `tim-server` on a free loopback port and resolves once it prints its listening line. `stop()` sends SIGTERM and waits for the exit; `kill()` sends SIGKILL.
  */
-export async function startServer(listen = '127.0.0.1:0') {
-  const child = spawn(bin('tim-server'), ['--listen', listen, '--app', `${APP}:${KEY}`], {
+export async function startServer() {
+  const child = spawn(bin('tim-server'), ['--listen', '127.0.0.1:0', '--app', `${APP}:${KEY}`], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, RUST_LOG: 'warn' },
   });

@@ -270,6 +270,23 @@ async fn every_bad_parameter_shape_answers_6017_naming_it() {
         &["platform"],
     );
     invalid(
+        &init(json!({ "sdkAppID": APP, "logLevel": 3, "config": { "serverUrl": "ws://im.example.com" } }))
+            .await,
+        &["clear text", "allowCleartext"],
+    );
+    invalid(
+        &init(json!({ "sdkAppID": APP, "logLevel": 3, "config": { "allowCleartext": "yes" } }))
+            .await,
+        &["allowCleartext", "a boolean"],
+    );
+    let allowed = init(json!({ "sdkAppID": APP, "logLevel": 3,
+        "config": { "serverUrl": "ws://im.example.com", "allowCleartext": true } }));
+    assert_eq!(
+        code(&allowed.await),
+        0,
+        "allowCleartext allows ws:// to any host"
+    );
+    invalid(
         &init(json!({ "sdkAppID": APP, "logLevel": 3, "config": { "heartbeatIntervalMs": "5" } }))
             .await,
         &["heartbeatIntervalMs"],

@@ -32,7 +32,7 @@ class MissingLibraryTest {
         assertEquals(0, child.exitValue(), out);
         String[] lines = out.strip().split("\n");
         assertEquals("loaded=false handle=0", lines[0], out);
-        assertEquals(6013, Harness.code(lines[1]), out);
+        assertEquals(6013, TimServer.code(lines[1]), out);
         assertTrue(lines[1].contains("libtim_ffi.so"), out);
         assertTrue(lines[1].contains("scripts/build-android.sh"), out);
         assertEquals(lines[1], lines[2], "every call answers the same");
