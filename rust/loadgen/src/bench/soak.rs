@@ -163,25 +163,38 @@ pub struct SoakReport {
 }
 
 /// What a client's listener has seen.
-#[derive(Debug, Default, Clone, Copy)]
-struct Seen {
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Seen {
     /// `onConnectSuccess` events.
-    successes: u64,
+    pub(super) successes: u64,
+    /// When the last `onConnectSuccess` arrived.
+    pub(super) last_success: Instant,
     /// Whether the last connection event was `onConnectSuccess`.
-    connected: bool,
+    pub(super) connected: bool,
     /// Kicks and expiries.
-    unexpected: u64,
+    pub(super) unexpected: u64,
+}
+
+impl Default for Seen {
+    fn default() -> Self {
+        Seen {
+            successes: 0,
+            last_success: Instant::now(),
+            connected: false,
+            unexpected: 0,
+        }
+    }
 }
 
 /// One SDK instance and the proxy its connections go through, if it has one.
-struct Client {
-    manager: TimManager,
+pub(super) struct Client {
+    pub(super) manager: TimManager,
     proxy: Option<FaultProxy>,
-    seen: watch::Sender<Seen>,
+    pub(super) seen: watch::Sender<Seen>,
     /// Two users of its own, `(user, ticket)`, between which it switches.
-    users: [(String, String); 2],
+    pub(super) users: [(String, String); 2],
     /// Its instance id (`soak-N`), which the server's sessions name.
-    instance: String,
+    pub(super) instance: String,
 }
 
 /// What one client's loop did.
@@ -193,12 +206,17 @@ struct Tally {
     reconnect_us: Vec<u32>,
 }
 
-fn micros(d: Duration) -> u32 {
+pub(super) fn micros(d: Duration) -> u32 {
     u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
 }
 
 impl Client {
-    async fn start(target: &Target, i: usize, proxied: bool, now: u64) -> Result<Client, String> {
+    pub(super) async fn start(
+        target: &Target,
+        i: usize,
+        proxied: bool,
+        now: u64,
+    ) -> Result<Client, String> {
         let proxy = match proxied {
             true => Some(FaultProxy::start(target.addr).await),
             false => None,
@@ -225,6 +243,7 @@ impl Client {
                 SdkEvent::ConnectSuccess => {
                     s.connected = true;
                     s.successes += 1;
+                    s.last_success = Instant::now();
                 }
                 SdkEvent::KickedOffline | SdkEvent::UserSigExpired => {
                     s.connected = false;
@@ -254,7 +273,7 @@ impl Client {
     }
 
     /// Logs in as user `side` (a switch when another user is logged in); the latency on success.
-    async fn login(&self, side: usize) -> Result<Duration, String> {
+    pub(super) async fn login(&self, side: usize) -> Result<Duration, String> {
         let (user, ticket) = &self.users[side];
         let started = Instant::now();
         match tokio::time::timeout(CALL_TIMEOUT, self.manager.login(user, ticket)).await {
@@ -264,7 +283,7 @@ impl Client {
         }
     }
 
-    async fn logout(&self) -> Result<(), String> {
+    pub(super) async fn logout(&self) -> Result<(), String> {
         match tokio::time::timeout(CALL_TIMEOUT, self.manager.logout()).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(e.code.to_string()),
@@ -274,7 +293,7 @@ impl Client {
 
     /// Waits until the last connection event is `onConnectSuccess`: every event of the calls
     /// that returned has been delivered, and the client holds a connection.
-    async fn connected(&self) -> Result<u64, String> {
+    pub(super) async fn connected(&self) -> Result<u64, String> {
         let mut seen = self.seen.subscribe();
         match tokio::time::timeout(RECONNECT_TIMEOUT, seen.wait_for(|s| s.connected)).await {
             Ok(Ok(s)) => Ok(s.successes),
@@ -340,7 +359,7 @@ impl Client {
 
 /// Runs `f` for every client with at most `concurrency` at once, and collects the results in
 /// client order.
-async fn for_each<T, F, Fut>(clients: &[Arc<Client>], concurrency: usize, f: F) -> Vec<T>
+pub(super) async fn for_each<T, F, Fut>(clients: &[Arc<Client>], concurrency: usize, f: F) -> Vec<T>
 where
     T: Send + 'static,
     F: Fn(Arc<Client>) -> Fut,
