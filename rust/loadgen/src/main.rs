@@ -16,6 +16,7 @@
 
 mod bench;
 
+use bench::cluster::ClusterOptions;
 use bench::idle::{IdleOptions, IdleReport};
 use bench::logins::{LoginsOptions, LoginsReport};
 use bench::online::{OnlineSessions, RedisSessions};
@@ -145,6 +146,32 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = 2)]
         threads: usize,
     },
+    /// The cluster side by side with the memory registry: logins/s and CPU per login of the
+    /// memory registry, 1 node and 2 nodes on a Redis started here, Redis memory per online
+    /// session, and cross-node kick latency.
+    Cluster {
+        /// Seconds each logins run is measured (after the warm-up).
+        #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+        duration: f64,
+        /// Seconds of load before each logins run is measured.
+        #[arg(long, value_name = "SECS", default_value_t = 1.0)]
+        warmup: f64,
+        /// Logins in flight at once.
+        #[arg(long, value_name = "N", default_value_t = 64)]
+        concurrency: usize,
+        /// Distinct users that the logins cycle through.
+        #[arg(long, value_name = "N", default_value_t = 10_000)]
+        users: usize,
+        /// Sessions of distinct users online at once for the Redis memory reading.
+        #[arg(long, value_name = "N", default_value_t = 10_000)]
+        sessions: usize,
+        /// Cross-node kicks timed, one at a time.
+        #[arg(long, value_name = "N", default_value_t = 3000)]
+        kicks: usize,
+        /// Tokio worker threads of the load generator.
+        #[arg(long, value_name = "N", default_value_t = 2)]
+        threads: usize,
+    },
 }
 
 /// Upper bounds that keep a mistyped flag from turning into an unbounded run.
@@ -185,6 +212,7 @@ fn run(cli: Cli) -> Result<(), String> {
     let threads = match &cli.command {
         Command::Logins { threads, .. } => between("--threads", *threads, 64)?,
         Command::Soak { threads, .. } => between("--threads", *threads, 64)?,
+        Command::Cluster { threads, .. } => between("--threads", *threads, 64)?,
         Command::Idle { .. } => 1,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -293,6 +321,27 @@ fn run(cli: Cli) -> Result<(), String> {
                     report.consistency.failures.join("; ")
                 ));
             }
+        }
+        Command::Cluster {
+            duration,
+            warmup,
+            concurrency,
+            users,
+            sessions,
+            kicks,
+            threads: _,
+        } => {
+            let options = ClusterOptions {
+                duration: seconds("--duration", duration, MAX_DURATION_SECS)?,
+                warmup: seconds("--warmup", warmup, MAX_DURATION_SECS)?,
+                concurrency: between("--concurrency", concurrency, MAX_CONCURRENCY)?,
+                users: between("--users", users, MAX_USERS)?,
+                sessions: between("--sessions", sessions, MAX_SESSIONS)?,
+                kicks: between("--kicks", kicks, MAX_SESSIONS)?,
+            };
+            bench::raise_fd_limit((options.sessions + options.concurrency) as u64 + 256)?;
+            let report = runtime.block_on(bench::cluster::run(&target_options, &options))?;
+            bench::cluster::print(&report, cli.json);
         }
     }
     Ok(())
