@@ -9,6 +9,9 @@
 //!   fault proxy, as many as the open file limit allows) that log in, log out, switch accounts
 //!   and reconnect at random, then checks that the clients and the server agree on who is
 //!   online, and that everything is released after.
+//! - `tim-loadgen cluster` starts a Redis and measures, side by side, the memory registry, one node
+//!   and two nodes on it: logins per second, server and Redis CPU per login, Redis memory per
+//!   online session, and the latency of a kick from one node to another.
 //!
 //! It starts the server binary itself (`--server-bin`, default `target/release/tim-server`) on
 //! `127.0.0.1:0`, or attaches to a running one with `--url` (then memory cannot be measured). It
