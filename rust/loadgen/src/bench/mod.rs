@@ -2,6 +2,7 @@
 //! the loopback TCP connections every login opens.
 
 pub mod cluster;
+pub mod failover;
 pub mod idle;
 pub mod logins;
 pub mod online;
