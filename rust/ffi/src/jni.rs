@@ -35,7 +35,7 @@ bind_java_type! {
 
 /// Answer to a call that failed inside this library (a panic, i.e. a bug here): Tencent's
 /// ERR_IO_OPERATION_FAILED, its code for a local failure that is not the network's.
-const INTERNAL_FAILURE: i32 = 6022;
+pub(crate) const INTERNAL_FAILURE: i32 = 6022;
 
 /// A Java `TimNative.Sink`, called from the core's threads.
 struct Sink {
