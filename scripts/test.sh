@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The project's tests, as CI runs them. Installs what it needs on a fresh machine of this
 # project's kind (Rust by rustup, Node.js and npm, Java 17 and Maven, Python 3, apt): the npm,
-# PyPI and Maven Central packages each suite pins, and Debian's clang for the mobile compile
-# checks. Every suite talks to a real tim-server on 127.0.0.1:0.
+# PyPI and Maven Central packages each suite pins, and Debian's clang, cross toolchains and
+# qemu-user for the mobile checks. Every suite talks to a real tim-server on 127.0.0.1:0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,8 +57,24 @@ bash rust/ffi/tests/run-bindings.sh
 step "React Native example: typecheck and Metro bundles for Android and iOS"
 bash example/bundle.sh
 
-step "Mobile targets: cargo check for Android and iOS, iOS static library"
+step "iOS: cargo check and the release-mobile static library"
 bash scripts/check-mobile.sh
+
+step "iOS module: Swift grammar, generated bindings against the library, codegen spec"
+bash scripts/check-ios.sh
+
+step "Android: libtim_ffi.so linked against bionic's public ABI at API 24 (four ABIs), load-checked"
+bash scripts/check-android-abi.sh
+
+step "ARM: core and bridge test suites for aarch64 and armv7 under qemu-user"
+bash scripts/check-arm.sh
+
+step "Package: development and refused release tarballs; a fresh app's Jest and Node require from the tarball; Expo plugin"
+PROFILE=dev bash scripts/build-node-addon.sh
+node --test test/package/
+
+step "Release workflow: actionlint with shellcheck"
+bash scripts/check-workflows.sh
 
 step "Fuzz: every target (tickets, frames, login headers, bridge parameters), a short run each"
 # A smoke run that catches a target that no longer builds or crashes at once; scripts/fuzz.sh
