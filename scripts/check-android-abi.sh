@@ -121,7 +121,10 @@ for abi in "${abis[@]}"; do
   grep -q 'TEXTREL' <<<"$dynamic" && fail "has text relocations"
   grep -q '^ *TLS ' <<<"$segments" && fail "has a PT_TLS segment (ELF TLS needs API 29)"
   loads="$(grep '^ *LOAD ' <<<"$segments")"
-  awk '{ if (strtonum($NF) < 16384) exit 1 }' <<<"$loads" || fail "a PT_LOAD is aligned to less than 16 KiB: $(awk '{print $NF}' <<<"$loads" | tr '\n' ' ')"
+  aligns="$(awk '{print $NF}' <<<"$loads" | sort -u | tr '\n' ' ')"
+  for align in $aligns; do
+    [ $((align)) -ge 16384 ] || fail "a PT_LOAD is aligned to $align bytes, less than 16 KiB"
+  done
   grep -q ' RWE ' <<<"$loads" && fail "a segment is writable and executable"
   exported="$(awk '$7 != "UND" && ($5 == "GLOBAL" || $5 == "WEAK") { sub(/@.*/, "", $8); print $8 }' <<<"$symbols" | sort -u)"
   imports="$(awk '$7 == "UND" && $8 != "" { print $8 }' <<<"$symbols" | sort -u)"
@@ -130,7 +133,7 @@ for abi in "${abis[@]}"; do
   done
   printf '   ok: %s imports, all in bionic API %s; NEEDED %s; SONAME %s; PT_LOAD align %s; %s exports checked\n' \
     "$(wc -l <<<"$imports")" "$ANDROID_API" "$needed" "$soname" \
-    "$(awk '{print $NF}' <<<"$loads" | sort -u | tr '\n' ' ')" "$(($(wc -w <<<"$ffi_functions") + 4))" >&2
+    "$aligns" "$(($(wc -w <<<"$ffi_functions") + 4))" >&2
 done
 
 [ "$status" -eq 0 ] || { echo "check-android-abi: FAILED" >&2; exit 1; }

@@ -63,15 +63,18 @@ bash scripts/check-mobile.sh
 step "iOS module: Swift grammar, generated bindings against the library, codegen spec"
 bash scripts/check-ios.sh
 
+# The two slowest checks (cold cross builds) run when their inputs changed since they last
+# passed (scripts/stamped.sh: a committed hash in .ci/stamps/, written by the passing check).
 step "Android: libtim_ffi.so linked against bionic's public ABI at API 24 (four ABIs), load-checked"
-bash scripts/check-android-abi.sh
+bash scripts/stamped.sh android-abi Cargo.toml Cargo.lock rust ios/Generated/tim_ffiFFI.h \
+  scripts/check-android-abi.sh scripts/android-abis.sh scripts/android-abi -- bash scripts/check-android-abi.sh
 
 step "ARM: core and bridge test suites for aarch64 and armv7 under qemu-user"
-bash scripts/check-arm.sh
+bash scripts/stamped.sh arm Cargo.toml Cargo.lock rust scripts/check-arm.sh -- bash scripts/check-arm.sh
 
-step "Package: development and refused release tarballs; a fresh app's Jest and Node require from the tarball; Expo plugin"
+step "Package: development and refused release tarballs; a fresh app's Jest and Node require from the tarball; Expo plugin; slow-check stamps"
 PROFILE=dev bash scripts/build-node-addon.sh
-node --test test/package/
+node --test test/package/ test/ci/
 
 step "Release workflow: actionlint with shellcheck"
 bash scripts/check-workflows.sh
