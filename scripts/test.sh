@@ -63,6 +63,9 @@ bash scripts/check-mobile.sh
 step "iOS module: Swift grammar, generated bindings against the library, codegen spec"
 bash scripts/check-ios.sh
 
+step "Android: build.gradle evaluated with Groovy against a strict DSL, old and new architecture"
+bash android/gradle-check/run.sh
+
 # The two slowest checks (cold cross builds) run when their inputs changed since they last
 # passed (scripts/stamped.sh: a committed hash in .ci/stamps/, written by the passing check).
 step "Android: libtim_ffi.so linked against bionic's public ABI at API 24 (four ABIs), load-checked"
