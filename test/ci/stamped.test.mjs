@@ -10,6 +10,16 @@ import * as path from 'node:path';
 
 const script = path.resolve(import.meta.dirname, '..', '..', 'scripts', 'stamped.sh');
 
+/** Runs `body` in a scratch repository with one input, src/a.rs, and one other file. */
+function inRepository(body) {
+  const dir = repository();
+  try {
+    body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function repository() {
   const dir = mkdtempSync(path.join(tmpdir(), 'tim-stamped-'));
   mkdirSync(path.join(dir, 'scripts'));
@@ -29,21 +39,16 @@ function check(dir, command = 'touch ran') {
   return { ran: existsSync(path.join(dir, 'ran')), status: run.status, stderr: run.stderr };
 }
 
-test('runs without a stamp, then skips while the inputs are unchanged', () => {
-  const dir = repository();
-  try {
+test('runs without a stamp, then skips while the inputs are unchanged', () =>
+  inRepository((dir) => {
     assert.deepEqual([check(dir).ran, check(dir).ran], [true, false]);
     assert.match(check(dir).stderr, /SKIPPED check: its inputs \(src\) are unchanged/);
     writeFileSync(path.join(dir, 'other.txt'), 'changed, but not an input\n');
     assert.equal(check(dir).ran, false);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('runs again when an input is edited, added or removed', () => {
-  const dir = repository();
-  try {
+test('runs again when an input is edited, added or removed', () =>
+  inRepository((dir) => {
     check(dir);
     writeFileSync(path.join(dir, 'src', 'a.rs'), 'fn a() { changed() }\n');
     assert.equal(check(dir).ran, true, 'edited');
@@ -53,14 +58,10 @@ test('runs again when an input is edited, added or removed', () => {
     execFileSync('git', ['rm', '-qf', 'src/b.rs'], { cwd: dir });
     assert.equal(check(dir).ran, true, 'removed');
     assert.equal(check(dir).ran, false);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('a failing check fails and keeps the old stamp, so it runs again', () => {
-  const dir = repository();
-  try {
+test('a failing check fails and keeps the old stamp, so it runs again', () =>
+  inRepository((dir) => {
     check(dir);
     const stamp = readFileSync(path.join(dir, '.ci', 'stamps', 'check'), 'utf8');
     writeFileSync(path.join(dir, 'src', 'a.rs'), 'fn a() { broken }\n');
@@ -68,7 +69,4 @@ test('a failing check fails and keeps the old stamp, so it runs again', () => {
     assert.deepEqual([failed.ran, failed.status], [true, 3]);
     assert.equal(readFileSync(path.join(dir, '.ci', 'stamps', 'check'), 'utf8'), stamp);
     assert.equal(check(dir).ran, true);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
