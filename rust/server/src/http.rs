@@ -30,12 +30,40 @@ type Service = TowerToHyperService<Router>;
 /// cost little memory.
 const READ_BUFFER_BYTES: usize = 1024;
 
-fn router(shared: Arc<Shared>) -> Router {
+/// The main listener's routes: the WebSocket endpoint, and `/metrics` and `/healthz` unless they
+/// have a listener of their own.
+pub fn router(shared: Arc<Shared>, observability: bool) -> Router {
+    let router = Router::new().route(tim_protocol::WS_PATH, get(upgrade));
+    let router = if observability {
+        router.merge(observability_routes())
+    } else {
+        router
+    };
+    router.with_state(shared)
+}
+
+/// `/metrics` and `/healthz` alone (`--metrics-listen`).
+pub fn observability_router(shared: Arc<Shared>) -> Router {
+    observability_routes().with_state(shared)
+}
+
+fn observability_routes() -> Router<Arc<Shared>> {
     Router::new()
-        .route(tim_protocol::WS_PATH, get(upgrade))
         .route("/metrics", get(metrics))
-        .route("/healthz", get(|| async { "ok\n" }))
-        .with_state(shared)
+        .route("/healthz", get(healthz))
+}
+
+/// `ok`, or 503 while this node cannot reach its cluster's store (a balancer can drain it: it
+/// would answer every login 70169).
+async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
+    match &shared.cluster {
+        Some(cluster) if !cluster.reachable() => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "store unreachable\n",
+        )
+            .into_response(),
+        _ => "ok\n".into_response(),
+    }
 }
 
 async fn upgrade(
@@ -55,17 +83,17 @@ async fn upgrade(
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
-    (
-        [("content-type", "text/plain; version=0.0.4")],
-        shared.metrics.render(),
-    )
-        .into_response()
+    let mut text = shared.metrics.render();
+    if let Some(cluster) = &shared.cluster {
+        cluster.render_metrics(&mut text);
+    }
+    ([("content-type", "text/plain; version=0.0.4")], text).into_response()
 }
 
 /// Accepts connections until shutdown; requests in flight then finish. Each connection is served
 /// (and, with TLS, handshaken) in its own task, so a slow client never delays the next accept.
-pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
-    let service = TowerToHyperService::new(router(shared.clone()));
+pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, router: Router) {
+    let service = TowerToHyperService::new(router);
     let tls = shared.config.tls.as_ref().map(TlsConfig::acceptor);
     loop {
         let (stream, peer) = tokio::select! {
