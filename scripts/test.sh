@@ -68,12 +68,19 @@ bash android/gradle-check/run.sh
 
 # The two slowest checks (cold cross builds) run when their inputs changed since they last
 # passed (scripts/stamped.sh: a committed hash in .ci/stamps/, written by the passing check).
+# Their inputs: the lock file, the workspace manifest, the folders of every workspace crate the
+# build reads (from cargo tree, so a new path dependency is an input at once) and the check's
+# own scripts.
+crate_dirs() { cargo tree --locked --target all "$@" --prefix none | sed -n "s#.*($PWD/\([^)]*\)).*#\1#p" | sort -u; }
+mapfile -t ffi_crates < <(crate_dirs -p tim-ffi -e normal,build)
+mapfile -t test_crates < <(crate_dirs -p tim-core -p tim-bridge -e normal,build,dev)
+
 step "Android: libtim_ffi.so linked against bionic's public ABI at API 24 (four ABIs), load-checked"
-bash scripts/stamped.sh android-abi Cargo.toml Cargo.lock rust ios/Generated/tim_ffiFFI.h \
+bash scripts/stamped.sh android-abi Cargo.toml Cargo.lock "${ffi_crates[@]}" ios/Generated/tim_ffiFFI.h \
   scripts/check-android-abi.sh scripts/android-abis.sh scripts/android-abi -- bash scripts/check-android-abi.sh
 
 step "ARM: core and bridge test suites for aarch64 and armv7 under qemu-user"
-bash scripts/stamped.sh arm Cargo.toml Cargo.lock rust scripts/check-arm.sh -- bash scripts/check-arm.sh
+bash scripts/stamped.sh arm Cargo.toml Cargo.lock "${test_crates[@]}" scripts/check-arm.sh -- bash scripts/check-arm.sh
 
 step "Package: development and refused release tarballs; a fresh app's Jest and Node require from the tarball; Expo plugin; slow-check stamps"
 PROFILE=dev bash scripts/build-node-addon.sh
