@@ -27,10 +27,15 @@ done
 
 target_dir="$(cargo metadata --format-version 1 --no-deps |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
-lib() { echo "$target_dir/$1/$profile/libtim_ffi.a"; }
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/headers/tim_ffiFFI" "$work/simulator"
+mkdir -p "$work/headers/tim_ffiFFI" "$work/simulator" "$work/stripped"
+# Without debug symbols (strip -S): the tarball carries the libraries, and an app's release build
+# drops them anyway. The global symbols the app links against stay.
+for target in "$device" "${simulators[@]}"; do
+  xcrun strip -S -o "$work/stripped/$target.a" "$target_dir/$target/$profile/libtim_ffi.a"
+done
+lib() { echo "$work/stripped/$1.a"; }
 # The module map in a folder named after the module (Headers/tim_ffiFFI/module.modulemap), where
 # clang finds it: at the root of Headers/ it would collide with any other library's
 # module.modulemap in the app's build products (every UniFFI XCFramework has one).

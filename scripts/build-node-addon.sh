@@ -21,6 +21,8 @@ case "$target" in
   *) echo "build-node-addon: no Node platform name for $target" >&2; exit 2 ;;
 esac
 
+# A release addon ships without symbols (Node loads it by its exports only).
+export CARGO_PROFILE_RELEASE_STRIP=symbols
 target_dir="$(cargo metadata --format-version 1 --no-deps |
   node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).target_directory')"
 # Cargo's folder for the dev profile is called debug; a host build keeps the host's folders.
