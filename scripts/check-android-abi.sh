@@ -131,9 +131,14 @@ for abi in "${abis[@]}"; do
   for name in JNI_OnLoad Java_com_timrs_TimNative_call Java_com_timrs_TimNative_create Java_com_timrs_TimNative_destroy $ffi_functions; do
     grep -qx "$name" <<<"$exported" || fail "does not export $name"
   done
-  printf '   ok: %s imports, all in bionic API %s; NEEDED %s; SONAME %s; PT_LOAD align %s; %s exports checked\n' \
+  # Sizes as an app carries it: stripped (what build-android.sh ships, and what an APK holds
+  # uncompressed, the default for minSdk 23+), and deflated (an APK's compressed entry, and
+  # roughly what the Play Store download adds).
+  llvm-strip-14 -o "$so.stripped" "$so"
+  sizes="stripped $(stat -c %s "$so.stripped") bytes, deflated $(python3 -c 'import sys, zlib; print(len(zlib.compress(open(sys.argv[1], "rb").read(), 9)))' "$so.stripped") bytes"
+  printf '   ok: %s imports, all in bionic API %s; NEEDED %s; SONAME %s; PT_LOAD align %s; %s exports checked; %s\n' \
     "$(wc -l <<<"$imports")" "$ANDROID_API" "$needed" "$soname" \
-    "$aligns" "$(($(wc -w <<<"$ffi_functions") + 4))" >&2
+    "$aligns" "$(($(wc -w <<<"$ffi_functions") + 4))" "$sizes" >&2
 done
 
 [ "$status" -eq 0 ] || { echo "check-android-abi: FAILED" >&2; exit 1; }
