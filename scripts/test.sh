@@ -84,7 +84,7 @@ bash scripts/stamped.sh arm Cargo.toml Cargo.lock "${test_crates[@]}" scripts/ch
 
 step "Package: development and refused release tarballs; a fresh app's Jest and Node require from the tarball; Expo plugin; slow-check stamps"
 PROFILE=dev bash scripts/build-node-addon.sh
-node --test test/package/ test/ci/
+node --test test/package/*.test.mjs test/ci/*.test.mjs
 
 step "Release workflow: actionlint with shellcheck"
 bash scripts/check-workflows.sh
