@@ -1,5 +1,5 @@
 // The package as a new user gets it: the development tarball (npm pack, with prepack) installed
-// with npm into a fresh copy of an app (test/package/fresh-app: React Native's Jest preset and the README's
+// with npm into a fresh copy of an app (fresh-app/: React Native's Jest preset and the README's
 // one-line mock), whose own Jest suite must pass; then `require('react-native-tim-rs')` from that
 // app on Node, logging in to a real tim-server through the prebuilt addon the tarball carries.
 import { test, before, after } from 'node:test';
