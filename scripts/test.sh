@@ -16,12 +16,31 @@ for component in rustfmt clippy; do
   rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
 done
 
+step "Debian packages: redis-server, redis-tools, haproxy (Redis and the balancer of the cluster tests)"
+missing=()
+for package in redis-server redis-tools haproxy; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  as_root=()
+  if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then as_root=(sudo); fi
+  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+redis-server --version
+
 step "Rust: cargo fmt --check, clippy -D warnings"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "Rust: cargo test (server, core, bridge, protocol, tickets, proxy)"
+step "Rust: cargo test (server, core, bridge, protocol, tickets, test helpers)"
 cargo test --workspace --locked
+
+step "Cluster: SDK clients through HAProxy in front of 3 nodes on Redis; one node SIGKILLed"
+# Its clients must come back through the balancer to the others, each once, with no kick, and
+# Redis must then hold exactly the clients' (user, instance) pairs (docs/reliability.md).
+cargo build --locked -p tim-server -p tim-loadgen
+target/debug/tim-loadgen failover --clients 300 --server-bin target/debug/tim-server
 
 step "TypeScript: npm ci, tsc --noEmit, eslint, jest"
 npm ci --no-audit --no-fund --loglevel=error

@@ -2,50 +2,31 @@
 //! sessions, kicks that reach the node holding the session, reconnects that move between nodes,
 //! lockouts that count on every node, and a node that leaves taking its sessions with it.
 
+mod cluster_support;
 mod support;
 
+use cluster_support::*;
 use futures_util::future::join_all;
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::Duration;
 use support::*;
 use tim_protocol::{KickReason, Platform, ServerFrame};
-use tim_server::{ClusterConfig, DevicePolicy, PlatformPolicy, RedisTarget, RunningServer};
-
-/// A node of a cluster on `redis`, with `policy` for the test app.
-async fn node(redis: &RedisTarget, name: &str, policy: DevicePolicy) -> RunningServer {
-    let mut config = config();
-    config.apps.get_mut(&APP).unwrap().policy = policy;
-    config.cluster = Some(ClusterConfig {
-        redis: redis.clone(),
-        node_id: name.to_owned(),
-        lease: Duration::from_secs(10),
-    });
-    start(config).await
-}
-
-async fn nodes(redis: &RedisTarget, policy: DevicePolicy) -> Vec<RunningServer> {
-    join_all(["a", "b", "c"].map(|name| node(redis, name, policy))).await
-}
-
-async fn expect_kick(connection: &mut tim_loadgen::Connection, reason: KickReason, by: Platform) {
-    assert_eq!(
-        next(connection).await,
-        ServerFrame::KickedOffline {
-            reason,
-            by_platform: by
-        }
-    );
-    assert_eq!(connection.closed().await, 1008);
-}
-
-fn instances(list: &[tim_server::policy::SessionInfo]) -> Vec<&str> {
-    list.iter().map(|s| s.instance_id.as_str()).collect()
-}
+use tim_server::{DevicePolicy, PlatformPolicy, RedisTarget, RunningServer};
+use tim_testkit::RedisCluster;
 
 #[tokio::test]
 async fn a_login_on_one_node_kicks_the_session_another_node_holds() {
     let redis = RedisServer::start().await;
-    let [a, b, c] = <[_; 3]>::try_from(nodes(&redis.target(), DevicePolicy::default()).await)
+    kick_reaches_the_holding_node(&target(&redis)).await;
+}
+
+#[tokio::test]
+async fn on_a_redis_cluster_a_kick_reaches_the_holding_node() {
+    let redis = RedisCluster::start().await;
+    kick_reaches_the_holding_node(&RedisTarget::Cluster(redis.seed_urls())).await;
+}
+
+async fn kick_reaches_the_holding_node(redis: &RedisTarget) {
+    let [a, b, c] = <[_; 3]>::try_from(nodes(redis, DevicePolicy::default()).await)
         .unwrap_or_else(|_| unreachable!());
     let mut phone1 = online(&a, &request("alice", "phone1", Platform::Android)).await;
     let _web = online(&b, &request("alice", "browser", Platform::Web)).await;
@@ -75,13 +56,23 @@ async fn a_login_on_one_node_kicks_the_session_another_node_holds() {
 #[tokio::test]
 async fn fifty_concurrent_logins_over_three_nodes_leave_exactly_the_allowed_instances() {
     let redis = RedisServer::start().await;
+    fifty_concurrent_logins(&target(&redis)).await;
+}
+
+#[tokio::test]
+async fn on_a_redis_cluster_fifty_concurrent_logins_leave_exactly_the_allowed_instances() {
+    let redis = RedisCluster::start().await;
+    fifty_concurrent_logins(&RedisTarget::Cluster(redis.seed_urls())).await;
+}
+
+async fn fifty_concurrent_logins(redis: &RedisTarget) {
     for allowed in [1u8, 3] {
         let policy = DevicePolicy {
             platforms: PlatformPolicy::AllPlatforms,
             native_instances: allowed,
             web_instances: 1,
         };
-        let cluster = nodes(&redis.target(), policy).await;
+        let cluster = nodes(redis, policy).await;
         let user = format!("racer{allowed}");
         let logins = (0..50).map(|i| {
             let node = &cluster[i % 3];
@@ -118,8 +109,8 @@ async fn fifty_concurrent_logins_over_three_nodes_leave_exactly_the_allowed_inst
 #[tokio::test]
 async fn a_reconnect_through_another_node_replaces_its_own_session_and_kicks_no_one() {
     let redis = RedisServer::start().await;
-    let a = node(&redis.target(), "a", DevicePolicy::default()).await;
-    let b = node(&redis.target(), "b", DevicePolicy::default()).await;
+    let a = node(&target(&redis), "a", DevicePolicy::default()).await;
+    let b = node(&target(&redis), "b", DevicePolicy::default()).await;
     let mut old = online(&a, &request("alice", "phone", Platform::Android)).await;
     let mut again = request("alice", "phone", Platform::Android);
     again.reconnect = true;
@@ -143,7 +134,7 @@ async fn a_reconnect_through_another_node_replaces_its_own_session_and_kicks_no_
 #[tokio::test]
 async fn failed_logins_on_any_mix_of_nodes_lock_the_account_everywhere() {
     let redis = RedisServer::start().await;
-    let cluster = nodes(&redis.target(), DevicePolicy::default()).await;
+    let cluster = nodes(&target(&redis), DevicePolicy::default()).await;
     let mut forged = request("alice", "i1", Platform::Android);
     forged.user_sig = ticket_for(APP, "not the key", "alice", now(), 3600);
     for i in 0..10 {
@@ -167,8 +158,8 @@ async fn failed_logins_on_any_mix_of_nodes_lock_the_account_everywhere() {
 #[tokio::test]
 async fn a_node_shutting_down_takes_its_sessions_out_of_the_cluster_at_once() {
     let redis = RedisServer::start().await;
-    let a = node(&redis.target(), "a", DevicePolicy::default()).await;
-    let b = node(&redis.target(), "b", DevicePolicy::default()).await;
+    let a = node(&target(&redis), "a", DevicePolicy::default()).await;
+    let b = node(&target(&redis), "b", DevicePolicy::default()).await;
     let mut leaving = online(&a, &request("alice", "phone", Platform::Android)).await;
     let _staying = online(&b, &request("alice", "browser", Platform::Web)).await;
     a.shutdown().await;
@@ -185,53 +176,75 @@ async fn a_node_shutting_down_takes_its_sessions_out_of_the_cluster_at_once() {
     b.shutdown().await;
 }
 
-/// A Redis of this test's own on a free loopback port, killed when dropped.
-struct RedisServer {
-    child: std::process::Child,
-    port: u16,
+#[tokio::test]
+async fn every_policy_applies_to_the_sessions_of_every_node() {
+    let redis = RedisServer::start().await;
+    every_policy(&target(&redis)).await;
 }
 
-impl RedisServer {
-    async fn start() -> RedisServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server");
-        for _ in 0..200 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        RedisServer { child, port }
-    }
-
-    fn target(&self) -> RedisTarget {
-        RedisTarget::Single(format!("redis://127.0.0.1:{}", self.port))
-    }
+#[tokio::test]
+async fn on_a_redis_cluster_every_policy_applies_to_the_sessions_of_every_node() {
+    let redis = RedisCluster::start().await;
+    every_policy(&RedisTarget::Cluster(redis.seed_urls())).await;
 }
 
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+async fn every_policy(redis: &RedisTarget) {
+    let policy = |platforms, native_instances, web_instances| DevicePolicy {
+        platforms,
+        native_instances,
+        web_instances,
+    };
+
+    let [a, b, c] =
+        <[_; 3]>::try_from(nodes(redis, policy(PlatformPolicy::OnePlatform, 1, 1)).await)
+            .unwrap_or_else(|_| unreachable!());
+    let mut phone = online(&a, &request("one", "phone", Platform::IPhone)).await;
+    let mut mac = online(&b, &request("one", "mac", Platform::Mac)).await;
+    expect_kick(&mut phone, KickReason::PlatformConflict, Platform::Mac).await;
+    let _web = online(&c, &request("one", "browser", Platform::Web)).await;
+    expect_kick(&mut mac, KickReason::PlatformConflict, Platform::Web).await;
+    assert_eq!(instances(&sessions(&a, "one").await), ["browser"]);
+    for node in [a, b, c] {
+        node.shutdown().await;
+    }
+
+    let plus_web = policy(PlatformPolicy::MobileOrDesktopPlusWeb, 1, 2);
+    let [a, b, c] =
+        <[_; 3]>::try_from(nodes(redis, plus_web).await).unwrap_or_else(|_| unreachable!());
+    let mut android = online(&a, &request("mix", "android", Platform::Android)).await;
+    let mut web1 = online(&b, &request("mix", "web1", Platform::Web)).await;
+    let _web2 = online(&c, &request("mix", "web2", Platform::Web)).await;
+    let _windows = online(&c, &request("mix", "pc", Platform::Windows)).await;
+    expect_kick(
+        &mut android,
+        KickReason::PlatformConflict,
+        Platform::Windows,
+    )
+    .await;
+    let _web3 = online(&a, &request("mix", "web3", Platform::Web)).await;
+    expect_kick(&mut web1, KickReason::DeviceLimit, Platform::Web).await;
+    assert_eq!(
+        instances(&sessions(&b, "mix").await),
+        ["web2", "pc", "web3"]
+    );
+    for node in [a, b, c] {
+        node.shutdown().await;
+    }
+
+    let three = policy(PlatformPolicy::AllPlatforms, 3, 1);
+    let [a, b, c] =
+        <[_; 3]>::try_from(nodes(redis, three).await).unwrap_or_else(|_| unreachable!());
+    let mut first = online(&a, &request("all", "p1", Platform::Android)).await;
+    let _p2 = online(&b, &request("all", "p2", Platform::Android)).await;
+    let _p3 = online(&c, &request("all", "p3", Platform::Android)).await;
+    let _ipad = online(&a, &request("all", "ipad", Platform::IPad)).await;
+    let _p4 = online(&b, &request("all", "p4", Platform::Android)).await;
+    expect_kick(&mut first, KickReason::DeviceLimit, Platform::Android).await;
+    assert_eq!(
+        instances(&sessions(&c, "all").await),
+        ["p2", "p3", "ipad", "p4"]
+    );
+    for node in [a, b, c] {
+        node.shutdown().await;
     }
 }
