@@ -31,7 +31,7 @@ fn main() -> ExitCode {
         let server = match Server::bind(config).await {
             Ok(server) => server,
             Err(e) => {
-                eprintln!("tim-server: cannot listen: {e}");
+                eprintln!("tim-server: cannot start: {e}");
                 return ExitCode::FAILURE;
             }
         };
