@@ -20,8 +20,10 @@ public final class TimSession: NSObject, @unchecked Sendable {
   }
 
   /// Answers `method` with `{"code","desc","data"?}` JSON text through `completion`, on a Swift
-  /// concurrency thread. Never blocks the caller (the JS thread). Objective-C sees it as
-  /// `callWithMethod:paramsJson:completion:`.
+  /// concurrency thread. Never blocks the caller (the JS thread). Order: the core answers only
+  /// after `onEvent` returned for every event before the answer, and the module hands both to
+  /// the JavaScript thread's one queue, so a login's events reach JavaScript before its result.
+  /// Objective-C sees it as `callWithMethod:paramsJson:completion:`.
   @objc public func call(
     method: String, paramsJson: String, completion: @escaping @Sendable (String) -> Void
   ) {

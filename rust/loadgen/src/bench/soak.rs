@@ -91,6 +91,8 @@ pub struct Identities {
     pub only_clients: Vec<Pair>,
     /// Pairs only the server has (the first 10).
     pub only_server: Vec<Pair>,
+    /// Why the last reading failed, if it did (the pairs are then the last good reading's).
+    pub error: Option<String>,
 }
 
 /// What the final check found.
@@ -506,7 +508,11 @@ pub async fn run(
     if let Some(online) = online {
         let believed = believed_online(&clients);
         let identities = compare_identities(target, &clients, options, online, &believed).await;
-        if !identities.only_clients.is_empty() || !identities.only_server.is_empty() {
+        if let Some(e) = &identities.error {
+            consistency
+                .failures
+                .push(format!("the server's sessions could not be read: {e}"));
+        } else if !identities.only_clients.is_empty() || !identities.only_server.is_empty() {
             consistency.failures.push(format!(
                 "the clients hold {} sessions, the server {}; only the clients': {:?}; only the server's: {:?}",
                 identities.clients, identities.server, identities.only_clients, identities.only_server
@@ -517,7 +523,11 @@ pub async fn run(
     teardown(target, &clients, options, &mut consistency).await;
     if let Some(online) = online {
         let left = compare_identities(target, &clients, options, online, &BTreeSet::new()).await;
-        if left.server > 0 {
+        if let Some(e) = &left.error {
+            consistency.failures.push(format!(
+                "the server's sessions could not be read after everyone left: {e}"
+            ));
+        } else if left.server > 0 {
             consistency.failures.push(format!(
                 "after everyone left the server holds {} sessions of the soak's users: {:?}",
                 left.server, left.only_server
@@ -654,16 +664,15 @@ async fn compare_identities(
         .collect();
     let polls = (options.agree_within.as_millis() / METRIC_POLL_PAUSE.as_millis()).max(1) as usize;
     let mut server = BTreeSet::new();
+    let mut error = None;
     let mut poll = 0;
     while poll < polls {
         poll += 1;
         match online.online(target.app, &users).await {
-            Ok(read) => server = read,
-            Err(e) => {
-                server = [("(unreadable)".to_owned(), e)].into();
-            }
+            Ok(read) => (server, error) = (read, None),
+            Err(e) => error = Some(e),
         }
-        if server == *believed {
+        if error.is_none() && server == *believed {
             break;
         }
         tokio::time::sleep(METRIC_POLL_PAUSE).await;
@@ -676,6 +685,7 @@ async fn compare_identities(
         polls: poll,
         only_clients: first_10(believed, &server),
         only_server: first_10(&server, believed),
+        error,
     }
 }
 
