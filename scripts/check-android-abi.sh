@@ -13,7 +13,8 @@
 #     libtim_ffi.so;
 #   - a loadable segment is aligned to less than 16 KiB, or is writable and executable;
 #   - it has text relocations, or ELF TLS (PT_TLS needs API 29; Rust uses emulated TLS below);
-#   - JNI_OnLoad, the TimNative JNI exports or any function of tim_ffiFFI.h is not exported.
+#   - JNI_OnLoad, a native method TimNative.java declares, or any function of tim_ffiFFI.h is not
+#     exported.
 #
 # The library is linked against stubs (and a stand-in libunwind), so it is thrown away: apps ship
 # what scripts/build-android.sh links with the NDK. Same profile and link arguments as that one.
@@ -65,14 +66,20 @@ unwind_symbols=(_Unwind_Backtrace _Unwind_DeleteException _Unwind_FindEnclosingF
   _Unwind_VRS_Get _Unwind_VRS_Set __gnu_unwind_frame _Unwind_Complete
   __aeabi_unwind_cpp_pr0 __aeabi_unwind_cpp_pr1 __aeabi_unwind_cpp_pr2)
 
-# Every function the Swift bindings call, from the generated C header.
+# The JNI functions TimNative.java declares `native` (Java_<class>_<method>), and every function
+# the Swift bindings call, from the generated C header.
+jni_functions="$(sed -nE 's/.*[[:space:]]native[[:space:]].*[[:space:]]([A-Za-z0-9_]+)\(.*/Java_com_timrs_TimNative_\1/p' \
+  android/src/main/java/com/timrs/TimNative.java | sort -u)"
+[ -n "$jni_functions" ] || { echo "check-android-abi: no native methods found in TimNative.java" >&2; exit 1; }
 ffi_functions="$(grep -oE '^[A-Za-z][^#]*\b(uniffi|ffi)_tim_ffi_[a-z0-9_]+\(' ios/Generated/tim_ffiFFI.h |
   grep -oE '(uniffi|ffi)_tim_ffi_[a-z0-9_]+' | sort -u)"
 
 status=0
+failed=0
 fail() {
   echo "check-android-abi: $abi: $*" >&2
   status=1
+  failed=1
 }
 
 for abi in "${abis[@]}"; do
@@ -128,7 +135,7 @@ for abi in "${abis[@]}"; do
   grep -q ' RWE ' <<<"$loads" && fail "a segment is writable and executable"
   exported="$(awk '$7 != "UND" && ($5 == "GLOBAL" || $5 == "WEAK") { sub(/@.*/, "", $8); print $8 }' <<<"$symbols" | sort -u)"
   imports="$(awk '$7 == "UND" && $8 != "" { print $8 }' <<<"$symbols" | sort -u)"
-  for name in JNI_OnLoad Java_com_timrs_TimNative_call Java_com_timrs_TimNative_create Java_com_timrs_TimNative_destroy $ffi_functions; do
+  for name in JNI_OnLoad $jni_functions $ffi_functions; do
     grep -qx "$name" <<<"$exported" || fail "does not export $name"
   done
   # Sizes as an app carries it: stripped (what build-android.sh ships, and what an APK holds
@@ -136,9 +143,10 @@ for abi in "${abis[@]}"; do
   # roughly what the Play Store download adds).
   llvm-strip-14 -o "$so.stripped" "$so"
   sizes="stripped $(stat -c %s "$so.stripped") bytes, deflated $(python3 -c 'import sys, zlib; print(len(zlib.compress(open(sys.argv[1], "rb").read(), 9)))' "$so.stripped") bytes"
+  [ "$failed" -eq 0 ] || { failed=0; continue; }
   printf '   ok: %s imports, all in bionic API %s; NEEDED %s; SONAME %s; PT_LOAD align %s; %s exports checked; %s\n' \
     "$(wc -l <<<"$imports")" "$ANDROID_API" "$needed" "$soname" \
-    "$aligns" "$(($(wc -w <<<"$ffi_functions") + 4))" "$sizes" >&2
+    "$aligns" "$(($(wc -w <<<"$jni_functions $ffi_functions") + 1))" "$sizes" >&2
 done
 
 [ "$status" -eq 0 ] || { echo "check-android-abi: FAILED" >&2; exit 1; }

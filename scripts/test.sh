@@ -96,7 +96,8 @@ mapfile -t test_crates < <(crate_dirs -p tim-core -p tim-bridge -e normal,build,
 
 step "Android: libtim_ffi.so linked against bionic's public ABI at API 24 (four ABIs), load-checked"
 bash scripts/stamped.sh android-abi Cargo.toml Cargo.lock "${ffi_crates[@]}" ios/Generated/tim_ffiFFI.h \
-  scripts/check-android-abi.sh scripts/android-abis.sh scripts/android-abi -- bash scripts/check-android-abi.sh
+  android/src/main/java/com/timrs/TimNative.java scripts/check-android-abi.sh scripts/android-abis.sh \
+  scripts/android-abi -- bash scripts/check-android-abi.sh
 
 step "ARM: core and bridge test suites for aarch64 and armv7 under qemu-user"
 bash scripts/stamped.sh arm Cargo.toml Cargo.lock "${test_crates[@]}" scripts/check-arm.sh -- bash scripts/check-arm.sh
