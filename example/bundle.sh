@@ -27,8 +27,8 @@ else
   cp package-lock.json "$stamp"
 fi
 
-# 2. The package's type declarations (lib/, built output, not in git): an app installed from npm
-# typechecks against them. Built with the package's own TypeScript setup when missing or older
+# 2. The package's built JavaScript and types (lib/, not in git): what an app installed from npm
+# bundles and typechecks against. Built with the package's own TypeScript setup when missing or older
 # than its sources; this is the TypeScript half of `npm run build` in the root (no Rust).
 if [[ ! -f $root/lib/index.d.ts ]] ||
   [[ -n $(find "$root/js" -name '*.ts' -not -path '*/__tests__/*' -newer "$root/lib/index.d.ts") ]]; then
@@ -72,18 +72,19 @@ for platform in android ios; do
     fi
   done
 
-  # Where its modules came from (source map): the package's js/ (through node_modules' symlink),
-  # and no module from the root's node_modules (a second react-native would break at run time).
+  # Where its modules came from (source map): the package's built lib/ (its "exports" for React
+  # Native, through node_modules' symlink), and no module from the root's node_modules (a second
+  # react-native would break at run time).
   node - "$bundle.map" "$root" "$example" <<'EOF'
 const [map, root, example] = process.argv.slice(2);
 const sources = JSON.parse(require("fs").readFileSync(map, "utf8")).sources;
-const fromPackage = sources.filter((s) => s.startsWith(`${root}/js/`));
+const fromPackage = sources.filter((s) => s.startsWith(`${root}/lib/`));
 const fromRootModules = sources.filter((s) => s.startsWith(`${root}/node_modules/`));
 const reactNatives = new Set(
   sources.map((s) => s.match(/^(.*\/node_modules\/react-native)\/Libraries\//)?.[1]).filter(Boolean),
 );
 const problems = [];
-if (!fromPackage.some((s) => s.endsWith('/V2TIMManager.ts'))) problems.push('no module from the package js/');
+if (!fromPackage.some((s) => s.endsWith('/V2TIMManager.js'))) problems.push('no module from the package lib/');
 if (fromRootModules.length > 0) problems.push(`modules from ${root}/node_modules: ${fromRootModules.slice(0, 3)}`);
 if (reactNatives.size !== 1 || ![...reactNatives][0].startsWith(`${example}/node_modules/`)) {
   problems.push(`react-native copies: ${[...reactNatives]}`);

@@ -21,11 +21,13 @@ RCT_EXPORT_MODULE(TencentImSDK)
   return NO;
 }
 
+// Observation disabled: RCTEventEmitter otherwise drops events while JS has no listener, and
+// the Android module emits every event. `sendEventWithName:` is safe from any thread (React Native
+// hands the event to the JS thread); after invalidation it finds no JS and does nothing.
 - (instancetype)init {
-  if (self = [super init]) {
+  if (self = [super initWithDisabledObservation]) {
     __weak TencentImSDK *weakSelf = self;
-    _session = [[TimSession alloc] initOnEvent:^(NSString *eventJson) {
-      // RCTEventEmitter drops events while JS has no listener, as apps expect.
+    _session = [[TimSession alloc] initWithOnEvent:^(NSString *eventJson) {
       [weakSelf sendEventWithName:kTimEvent body:eventJson];
     }];
   }
@@ -40,6 +42,8 @@ RCT_EXPORT_METHOD(call:(NSString *)method
                   paramsJson:(NSString *)paramsJson
                   resolve:(RCTPromiseResolveBlock)resolve
                   reject:(RCTPromiseRejectBlock)reject) {
+  // Resolves exactly once, on a Swift concurrency thread (React Native's blocks may be called
+  // from any thread). Never rejects: every failure is a code in the JSON.
   [_session callWithMethod:method paramsJson:paramsJson completion:^(NSString *resultJson) {
     resolve(resultJson);
   }];

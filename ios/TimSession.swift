@@ -3,12 +3,18 @@ import Foundation
 /// The Swift side of the iOS module: one SDK instance (a `TimBridge` from the UniFFI bindings in
 /// `Generated/`), reachable from the Objective-C++ module. It only marshals strings: every rule,
 /// parameter check and error code lives in the Rust core.
+///
+/// `call` runs on the JS thread and `close` on the module's invalidation, possibly at the same
+/// time: the bridge is read and cleared under a lock, so a call either gets the live bridge (which
+/// then answers it, also after `close`) or answers 6013.
 @objc(TimSession)
-public final class TimSession: NSObject {
+public final class TimSession: NSObject, @unchecked Sendable {
+  private let lock = NSLock()
   private var bridge: TimBridge?
 
   /// `onEvent` receives each SDK event as `{"type","data"}` JSON text, on a core thread, in order.
-  @objc public init(onEvent: @escaping (String) -> Void) {
+  /// Objective-C sees this initializer as `initWithOnEvent:`.
+  @objc public init(onEvent: @escaping @Sendable (String) -> Void) {
     bridge = TimBridge(sink: EventForwarder(onEvent))
     super.init()
   }
@@ -17,8 +23,11 @@ public final class TimSession: NSObject {
   /// concurrency thread. Never blocks the caller (the JS thread). Order: the core answers only
   /// after `onEvent` returned for every event before the answer, and the module hands both to
   /// the JavaScript thread's one queue, so a login's events reach JavaScript before its result.
-  @objc public func call(method: String, paramsJson: String, completion: @escaping (String) -> Void) {
-    guard let bridge else {
+  /// Objective-C sees it as `callWithMethod:paramsJson:completion:`.
+  @objc public func call(
+    method: String, paramsJson: String, completion: @escaping @Sendable (String) -> Void
+  ) {
+    guard let bridge = locked({ self.bridge }) else {
       completion(#"{"code":6013,"desc":"the TencentImSDK module was invalidated"}"#)
       return
     }
@@ -27,17 +36,25 @@ public final class TimSession: NSObject {
     }
   }
 
-  /// Releases the SDK instance (logs out without waiting for the server).
+  /// Releases the SDK instance (logs out without waiting for the server). Calls already under way
+  /// keep their reference and are still answered.
   @objc public func close() {
-    bridge = nil
+    locked { bridge = nil }
+  }
+
+  // NSLocking.withLock needs iOS 16; the module supports 15.1.
+  private func locked<T>(_ body: () -> T) -> T {
+    lock.lock()
+    defer { lock.unlock() }
+    return body()
   }
 }
 
 /// Hands events to the module; the core calls it on its own thread and never waits on the host.
-private final class EventForwarder: EventSink, @unchecked Sendable {
-  private let forward: (String) -> Void
+private final class EventForwarder: EventSink, Sendable {
+  private let forward: @Sendable (String) -> Void
 
-  init(_ forward: @escaping (String) -> Void) {
+  init(_ forward: @escaping @Sendable (String) -> Void) {
     self.forward = forward
   }
 

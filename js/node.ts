@@ -19,16 +19,27 @@ interface Addon {
   NativeBridge: new (onEvent: (eventJson: string) => void) => NativeBridge;
 }
 
-/** Where `npm run build` puts the addon. */
-const ADDON_PATH = path.join(__dirname, 'tim_node.node');
+/**
+ * Where the addon is, first found wins: a clone's own build (`rust/node/build.sh --out
+ * lib/tim_node.node`), then the prebuilt addon the package ships for this platform
+ * (`prebuilds/<platform>-<arch>/`, made by scripts/build-node-addon.sh).
+ */
+const ADDON_PATHS = [
+  path.join(__dirname, 'tim_node.node'),
+  path.join(__dirname, '..', 'prebuilds', `${process.platform}-${process.arch}`, 'tim_node.node'),
+];
 
 function loadAddon(): Addon | string {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(ADDON_PATH) as Addon;
-  } catch (e) {
-    return `react-native-tim-rs: cannot load the Node addon at ${ADDON_PATH} (${String(e)}). Run npm run build.`;
+  const errors: string[] = [];
+  for (const candidate of ADDON_PATHS) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return require(candidate) as Addon;
+    } catch (e) {
+      errors.push(`${candidate}: ${String(e)}`);
+    }
   }
+  return `react-native-tim-rs: no Node addon for ${process.platform}-${process.arch} (${errors.join('; ')}). In a clone, run npm run build.`;
 }
 
 /**

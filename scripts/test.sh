@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The project's tests, as CI runs them. Installs what it needs on a fresh machine of this
 # project's kind (Rust by rustup, Node.js and npm, Java 17 and Maven, Python 3, apt): the npm,
-# PyPI and Maven Central packages each suite pins, and Debian's clang for the mobile compile
-# checks. Every suite talks to a real tim-server on 127.0.0.1:0.
+# PyPI and Maven Central packages each suite pins, and Debian's clang, cross toolchains and
+# qemu-user for the mobile checks. Every suite talks to a real tim-server on 127.0.0.1:0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -76,8 +76,38 @@ bash rust/ffi/tests/run-bindings.sh
 step "React Native example: typecheck and Metro bundles for Android and iOS"
 bash example/bundle.sh
 
-step "Mobile targets: cargo check for Android and iOS, iOS static library"
+step "iOS: cargo check and the release-mobile static library"
 bash scripts/check-mobile.sh
+
+step "iOS module: Swift grammar, generated bindings against the library, codegen spec"
+bash scripts/check-ios.sh
+
+step "Android: build.gradle evaluated with Groovy against a strict DSL, old and new architecture"
+bash android/gradle-check/run.sh
+
+# The two slowest checks (cold cross builds) run when their inputs changed since they last
+# passed (scripts/stamped.sh: a committed hash in .ci/stamps/, written by the passing check).
+# Their inputs: the lock file, the workspace manifest, the folders of every workspace crate the
+# build reads (from cargo tree, so a new path dependency is an input at once) and the check's
+# own scripts.
+crate_dirs() { cargo tree --locked --target all "$@" --prefix none | sed -n "s#.*($PWD/\([^)]*\)).*#\1#p" | sort -u; }
+mapfile -t ffi_crates < <(crate_dirs -p tim-ffi -e normal,build)
+mapfile -t test_crates < <(crate_dirs -p tim-core -p tim-bridge -e normal,build,dev)
+
+step "Android: libtim_ffi.so linked against bionic's public ABI at API 24 (four ABIs), load-checked"
+bash scripts/stamped.sh android-abi Cargo.toml Cargo.lock "${ffi_crates[@]}" ios/Generated/tim_ffiFFI.h \
+  android/src/main/java/com/timrs/TimNative.java scripts/check-android-abi.sh scripts/android-abis.sh \
+  scripts/android-abi -- bash scripts/check-android-abi.sh
+
+step "ARM: core and bridge test suites for aarch64 and armv7 under qemu-user"
+bash scripts/stamped.sh arm Cargo.toml Cargo.lock "${test_crates[@]}" scripts/check-arm.sh -- bash scripts/check-arm.sh
+
+step "Package: development and refused release tarballs; a fresh app's Jest and Node require from the tarball; Expo plugin; slow-check stamps"
+PROFILE=dev bash scripts/build-node-addon.sh
+node --test test/package/*.test.mjs test/ci/*.test.mjs
+
+step "Release workflow: actionlint with shellcheck"
+bash scripts/check-workflows.sh
 
 step "Fuzz: every target (tickets, frames, login headers, bridge parameters), a short run each"
 # A smoke run that catches a target that no longer builds or crashes at once; scripts/fuzz.sh

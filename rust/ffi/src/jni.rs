@@ -34,7 +34,7 @@ bind_java_type! {
 
 /// Answer to a call that failed inside this library (a panic, i.e. a bug here): Tencent's
 /// ERR_IO_OPERATION_FAILED, its code for a local failure that is not the network's.
-const INTERNAL_FAILURE: i32 = code::IO_OPERATION_FAILED;
+pub(crate) const INTERNAL_FAILURE: i32 = code::IO_OPERATION_FAILED;
 
 /// A Java `TimNative.Sink`, called from the core's threads.
 struct Sink {

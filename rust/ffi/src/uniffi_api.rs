@@ -5,8 +5,11 @@
 //! and returns JSON text. Bindings are generated from the built library by
 //! `scripts/gen-bindings.sh`; adding an API method never changes this file.
 
+use crate::jni::INTERNAL_FAILURE;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use tim_bridge::Bridge;
+use std::task::Poll;
+use tim_bridge::{Bridge, error_json};
 
 /// The host's receiver of the manager's events, each `{"type": "onKickedOffline", "data": ...}`
 /// JSON text.
@@ -50,8 +53,20 @@ impl TimBridge {
         // onto the runtime and awaiting the handle, and the gap grows with load
         // (scripts/bench-ffi.sh). Not `async_runtime = "tokio"`: that would enter a second
         // runtime, async-compat's, with threads of its own.
-        self.bridge
-            .call_on_any_executor(&method, &params_json)
-            .await
+        //
+        // A panic while polling (a bug here) answers 6022, as on Android: let through, UniFFI
+        // would hand Swift an internal error, which the generated code meets with `try!`, and the
+        // app would crash.
+        let mut answer = std::pin::pin!(self.bridge.call_on_any_executor(&method, &params_json));
+        std::future::poll_fn(|cx| {
+            match catch_unwind(AssertUnwindSafe(|| answer.as_mut().poll(cx))) {
+                Ok(poll) => poll,
+                Err(_) => {
+                    log::error!("TimBridge.call({method}) panicked");
+                    Poll::Ready(error_json(INTERNAL_FAILURE, "internal failure in tim-core"))
+                }
+            }
+        })
+        .await
     }
 }
