@@ -28,39 +28,56 @@ pub fn authenticate(
     now_unix: u64,
     now: Instant,
 ) -> Result<Claims, FrameError> {
+    verify_ticket(
+        shared,
+        &AccountKey {
+            sdk_app_id: request.sdk_app_id,
+            user_id: request.user_id.clone(),
+        },
+        &request.user_sig,
+        now_unix,
+        now,
+    )
+}
+
+/// Checks `user_sig` as the ticket of `account` (a login's, or an administrator's calling the
+/// REST API), with the lockout: failures that look like guessing count, a success clears them.
+pub fn verify_ticket(
+    shared: &Shared,
+    account: &AccountKey,
+    user_sig: &str,
+    now_unix: u64,
+    now: Instant,
+) -> Result<Claims, FrameError> {
     let refuse = |e: TicketError| FrameError::new(e.code(), e.desc());
     let app = shared
         .config
         .apps
-        .get(&request.sdk_app_id)
+        .get(&account.sdk_app_id)
         .ok_or_else(|| refuse(TicketError::UnknownApp))?;
     if app.keys.is_empty() {
         return Err(refuse(TicketError::NoKey));
     }
-    let account = AccountKey {
-        sdk_app_id: request.sdk_app_id,
-        user_id: request.user_id.clone(),
-    };
-    if shared.lockout.is_locked(&account, now) {
+    if shared.lockout.is_locked(account, now) {
         return Err(FrameError::new(
             CODE_LOCKED,
             "too many failed logins: the account is locked, retry after a minute",
         ));
     }
     match tim_usersig::verify(
-        &request.user_sig,
-        request.sdk_app_id,
-        &request.user_id,
+        user_sig,
+        account.sdk_app_id,
+        &account.user_id,
         &app.keys,
         now_unix,
     ) {
         Ok(claims) => {
-            shared.lockout.record_success(&account);
+            shared.lockout.record_success(account);
             Ok(claims)
         }
         Err(e) => {
             if counts_towards_lockout(&e) {
-                shared.lockout.record_failure(&account, now);
+                shared.lockout.record_failure(account, now);
             }
             Err(refuse(e))
         }

@@ -1,7 +1,10 @@
 //! The server's configuration: from command-line flags, a TOML file, or both (flags win).
 
+use crate::callbacks::CallbackConfig;
 use crate::lockout::LockoutRules;
 use crate::policy::{DevicePolicy, PlatformPolicy};
+use crate::rest::RestConfig;
+use crate::stats::UtcOffset;
 use crate::tls::{self, TlsConfig};
 use clap::Parser;
 use serde::Deserialize;
@@ -19,6 +22,10 @@ pub struct AppConfig {
     pub keys: Vec<String>,
     /// Which sessions a new login leaves online.
     pub policy: DevicePolicy,
+    /// Who may call the REST API, and how often.
+    pub rest: RestConfig,
+    /// Where state changes are posted; `None` posts nothing.
+    pub callback: Option<CallbackConfig>,
 }
 
 /// Keys never reach a log line.
@@ -27,6 +34,8 @@ impl fmt::Debug for AppConfig {
         f.debug_struct("AppConfig")
             .field("keys", &format_args!("<{} keys>", self.keys.len()))
             .field("policy", &self.policy)
+            .field("rest", &self.rest)
+            .field("callback", &self.callback)
             .finish()
     }
 }
@@ -49,6 +58,10 @@ pub struct ServerConfig {
     pub shutdown_grace: Duration,
     /// Serve `wss://` with this certificate; `None` serves plain `ws://`.
     pub tls: Option<TlsConfig>,
+    /// Serve the REST API here only, and not on `listen`; `None` serves it on `listen`.
+    pub admin_listen: Option<SocketAddr>,
+    /// Where daily figures (`getappinfo`) start their day.
+    pub day_offset: UtcOffset,
 }
 
 impl Default for ServerConfig {
@@ -61,6 +74,8 @@ impl Default for ServerConfig {
             lockout: LockoutRules::default(),
             shutdown_grace: Duration::from_secs(5),
             tls: None,
+            admin_listen: None,
+            day_offset: UtcOffset::UTC,
         }
     }
 }
@@ -77,6 +92,9 @@ struct FileConfig {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     lockout: Option<FileLockout>,
+    admin_listen: Option<SocketAddr>,
+    /// The UTC offset of the daily figures' day, as `+08:00`.
+    day_utc_offset: Option<UtcOffset>,
     #[serde(default, rename = "app")]
     apps: Vec<FileApp>,
 }
@@ -100,6 +118,10 @@ struct FileApp {
     instances_per_platform: u8,
     #[serde(default = "one")]
     web_instances: u8,
+    admins: Option<Vec<String>>,
+    #[serde(default)]
+    rate_limits: BTreeMap<String, u32>,
+    callback: Option<CallbackConfig>,
 }
 
 impl fmt::Debug for FileApp {
@@ -153,6 +175,9 @@ pub struct Cli {
     /// The PEM private key of --tls-cert.
     #[arg(long, value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
+    /// Serve the REST admin API (`/v4/...`) on this address only, not on --listen.
+    #[arg(long, value_name = "ADDR")]
+    pub admin_listen: Option<SocketAddr>,
     /// Log lines as JSON objects instead of key=value text.
     #[arg(long)]
     pub log_json: bool,
@@ -221,8 +246,8 @@ impl ServerConfig {
         flag_policy.validate()?;
         for (id, key) in &cli.apps {
             let app = config.apps.entry(*id).or_insert_with(|| AppConfig {
-                keys: vec![],
                 policy: flag_policy,
+                ..AppConfig::default()
             });
             app.keys.push(key.clone());
         }
@@ -231,6 +256,9 @@ impl ServerConfig {
         }
         if let Some(secs) = cli.login_timeout {
             config.login_timeout = seconds("--login-timeout", secs)?;
+        }
+        if let Some(addr) = cli.admin_listen {
+            config.admin_listen = Some(addr);
         }
         if let Some(n) = cli.lockout_failures {
             config.lockout.max_failures = n;
@@ -258,6 +286,10 @@ impl ServerConfig {
         if let Some(secs) = file.shutdown_grace_secs {
             config.shutdown_grace = seconds("shutdown_grace_secs", secs)?;
         }
+        config.admin_listen = file.admin_listen;
+        if let Some(offset) = file.day_utc_offset {
+            config.day_offset = offset;
+        }
         if let Some(l) = file.lockout {
             config.lockout = LockoutRules {
                 max_failures: l.max_failures,
@@ -274,11 +306,20 @@ impl ServerConfig {
             policy
                 .validate()
                 .map_err(|e| format!("app {}: {e}", app.sdkappid))?;
+            let rest = RestConfig::new(app.admins, app.rate_limits)
+                .map_err(|e| format!("app {}: {e}", app.sdkappid))?;
+            if let Some(callback) = &app.callback {
+                callback
+                    .validate()
+                    .map_err(|e| format!("app {}: {e}", app.sdkappid))?;
+            }
             let previous = config.apps.insert(
                 app.sdkappid,
                 AppConfig {
                     keys: app.keys,
                     policy,
+                    rest,
+                    callback: app.callback,
                 },
             );
             if previous.is_some() {

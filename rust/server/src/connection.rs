@@ -1,6 +1,8 @@
 //! One client connection, from the WebSocket upgrade to its close: login, then the session.
 
+use crate::accounts::CheckIn;
 use crate::auth::authenticate;
+use crate::callbacks::{Event, StateChange};
 use crate::hub::Ending;
 use crate::policy::SessionInfo;
 use crate::registry::AccountKey;
@@ -21,6 +23,8 @@ const CLOSE_REPLACED: u16 = 4001;
 /// Code for a reconnect refused because another device took the place (Tencent's
 /// ERR_LOGIN_KICKED_OFF_BY_OTHER).
 const CODE_KICKED_WHILE_OFFLINE: u32 = 6208;
+/// Code for a ticket signed before the app's server kicked the user (REST `kick`).
+const CODE_REVOKED: u32 = 70052;
 /// Code for a server-side failure (Tencent's "server internal error").
 const CODE_INTERNAL: u32 = 70500;
 /// Code for a malformed request.
@@ -188,6 +192,19 @@ impl<'a> Session<'a> {
             platform: request.platform,
             instance_id: request.instance_id.clone(),
         };
+        let registered = match shared.accounts.check_in(&account, claims.time).await {
+            Ok(CheckIn::Admitted { registered }) => registered,
+            Ok(CheckIn::Revoked) => {
+                return Err(FrameError::new(
+                    CODE_REVOKED,
+                    "the UserSig was signed before the user was kicked: sign a new one",
+                ));
+            }
+            Err(e) => {
+                warn!(error = %e, "cannot check an account in");
+                return Err(FrameError::new(CODE_INTERNAL, "server internal error"));
+            }
+        };
         let policy = &shared.config.apps[&request.sdk_app_id].policy;
         let ending = shared.hub.connect(&info.session_id);
         let admitted = shared
@@ -217,14 +234,25 @@ impl<'a> Session<'a> {
         for id in &admission.replaced {
             shared.hub.end(id, Ending::Replaced);
         }
-        for (id, reason) in admission.kicked {
+        let now_ms = unix_millis();
+        if registered {
+            shared.stats.registered(account.sdk_app_id, now_ms);
+        }
+        shared
+            .stats
+            .login(account.sdk_app_id, &account.user_id, now_ms);
+        shared.stats.session_opened(account.sdk_app_id, now_ms);
+        let mut login = Event::now(&account, StateChange::Login, Some(request.platform));
+        for (id, reason, platform) in admission.kicked {
             let kick = Ending::Kicked {
                 reason,
-                by_platform: request.platform,
+                by_platform: Some(request.platform),
             };
             shared.metrics.kicks.fetch_add(1, Relaxed);
             shared.hub.end(&id, kick);
+            login.kicked.push(platform);
         }
+        shared.callbacks.state_change(&shared.config, login);
         debug!(
             session_id = %info.session_id,
             sdk_app_id = account.sdk_app_id,
@@ -232,7 +260,6 @@ impl<'a> Session<'a> {
             platform = %info.platform,
             "logged in"
         );
-        let now_ms = unix_millis();
         // Expired once the clock passes `expires_at`, i.e. at the start of the next second.
         let expires_ms = claims.expires_at().saturating_add(1).saturating_mul(1000);
         let expires = Instant::now() + Duration::from_millis(expires_ms.saturating_sub(now_ms));
@@ -311,6 +338,18 @@ impl<'a> Session<'a> {
             }
         }
         shared.metrics.sessions_online.fetch_sub(1, Relaxed);
+        shared.stats.session_closed(self.account.sdk_app_id);
+        // A session ended by another login or by the app's server has had its callback.
+        let change = match end {
+            End::Logout(_) => Some(StateChange::Logout),
+            End::Silent => Some(StateChange::TimedOut),
+            End::Expired | End::ShuttingDown | End::Gone => Some(StateChange::LinkClosed),
+            End::Ended(_) => None,
+        };
+        if let Some(change) = change {
+            let event = Event::now(&self.account, change, Some(self.info.platform));
+            shared.callbacks.state_change(&shared.config, event);
+        }
         let (frame, code, reason) = match end {
             End::Logout(seq) => (
                 Some(ServerFrame::LogoutResult {

@@ -1,9 +1,9 @@
-//! The HTTP side: the WebSocket endpoint, `/metrics` and `/healthz`, and the accept loop that
-//! bounds what a connection may cost before it logs in.
+//! The HTTP side: the WebSocket endpoint, the REST API, `/metrics` and `/healthz`, and the accept
+//! loop that bounds what a connection may cost before it logs in.
 
-use crate::connection;
-use crate::state::Shared;
+use crate::state::{Shared, unix_millis};
 use crate::tls::TlsConfig;
+use crate::{connection, rest};
 use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
@@ -30,12 +30,26 @@ type Service = TowerToHyperService<Router>;
 /// cost little memory.
 const READ_BUFFER_BYTES: usize = 1024;
 
-fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .route(tim_protocol::WS_PATH, get(upgrade))
-        .route("/metrics", get(metrics))
-        .route("/healthz", get(|| async { "ok\n" }))
-        .with_state(shared)
+/// What a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Serves {
+    /// Clients, `/metrics`, and the REST API unless it has a listener of its own.
+    Main,
+    /// The REST API only (`--admin-listen`).
+    Admin,
+}
+
+fn router(shared: Arc<Shared>, serves: Serves) -> Router {
+    let mut router = Router::new().route("/healthz", get(|| async { "ok\n" }));
+    if serves == Serves::Main {
+        router = router
+            .route(tim_protocol::WS_PATH, get(upgrade))
+            .route("/metrics", get(metrics));
+    }
+    if serves == Serves::Admin || shared.config.admin_listen.is_none() {
+        router = router.route(rest::ROUTE, get(rest::serve).post(rest::serve));
+    }
+    router.with_state(shared)
 }
 
 async fn upgrade(
@@ -55,17 +69,16 @@ async fn upgrade(
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
-    (
-        [("content-type", "text/plain; version=0.0.4")],
-        shared.metrics.render(),
-    )
-        .into_response()
+    let mut text = shared.metrics.render();
+    shared.callbacks.counts.render(&mut text);
+    shared.stats.render(&mut text, unix_millis());
+    ([("content-type", "text/plain; version=0.0.4")], text).into_response()
 }
 
 /// Accepts connections until shutdown; requests in flight then finish. Each connection is served
 /// (and, with TLS, handshaken) in its own task, so a slow client never delays the next accept.
-pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
-    let service = TowerToHyperService::new(router(shared.clone()));
+pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, serves: Serves) {
+    let service = TowerToHyperService::new(router(shared.clone(), serves));
     let tls = shared.config.tls.as_ref().map(TlsConfig::acceptor);
     loop {
         let (stream, peer) = tokio::select! {

@@ -13,8 +13,8 @@ pub enum Ending {
     Kicked {
         /// Which rule.
         reason: KickReason,
-        /// The platform of the login that took the place.
-        by_platform: Platform,
+        /// The platform of the login that took the place; `None` for the app's server's kick.
+        by_platform: Option<Platform>,
     },
     /// The same instance connected again; the old connection closes quietly.
     Replaced,
@@ -73,7 +73,7 @@ mod tests {
         let rx = hub.connect("s1");
         let kick = Ending::Kicked {
             reason: KickReason::DeviceLimit,
-            by_platform: Platform::Web,
+            by_platform: Some(Platform::Web),
         };
         assert!(hub.end("s1", kick));
         assert!(!hub.end("s1", Ending::Replaced), "already ended");

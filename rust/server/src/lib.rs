@@ -15,7 +15,9 @@
 //! # Ok(()) }
 //! ```
 
+pub mod accounts;
 mod auth;
+pub mod callbacks;
 pub mod config;
 mod connection;
 mod http;
@@ -24,7 +26,9 @@ pub mod lockout;
 pub mod metrics;
 pub mod policy;
 pub mod registry;
+pub mod rest;
 mod state;
+pub mod stats;
 mod tls;
 
 pub use config::{AppConfig, Cli, ServerConfig};
@@ -62,6 +66,7 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
 pub struct Server {
     shared: Arc<Shared>,
     listener: TcpListener,
+    admin_listener: Option<TcpListener>,
 }
 
 impl Server {
@@ -76,9 +81,11 @@ impl Server {
         registry: Arc<dyn SessionRegistry>,
     ) -> std::io::Result<Server> {
         let listener = listen(config.listen)?;
+        let admin_listener = config.admin_listen.map(listen).transpose()?;
         Ok(Server {
             shared: Arc::new(Shared::new(config, registry)),
             listener,
+            admin_listener,
         })
     }
 
@@ -94,15 +101,36 @@ impl Server {
         url(&self.shared, self.local_addr())
     }
 
+    /// The base URL of the REST API (`http://` or `https://`, without `/v4`).
+    pub fn rest_url(&self) -> String {
+        rest_url(&self.shared, self.rest_addr())
+    }
+
+    fn rest_addr(&self) -> SocketAddr {
+        self.admin_listener
+            .as_ref()
+            .map_or_else(|| self.local_addr(), |l| l.local_addr().expect("bound"))
+    }
+
     /// Serves until `signal` completes, then tells every client the server is going away and
     /// waits (up to the configured grace period) for their connections to close.
     pub async fn run_until(self, signal: impl Future<Output = ()>) {
         let shared = self.shared.clone();
-        let accepting = tokio::spawn(http::accept_loop(shared.clone(), self.listener));
+        let accepting = tokio::spawn(http::accept_loop(
+            shared.clone(),
+            self.listener,
+            http::Serves::Main,
+        ));
+        let admin = self
+            .admin_listener
+            .map(|l| tokio::spawn(http::accept_loop(shared.clone(), l, http::Serves::Admin)));
         signal.await;
         info!("shutting down");
         shared.shutdown.cancel();
         let _ = accepting.await;
+        if let Some(admin) = admin {
+            let _ = admin.await;
+        }
         shared.tasks.close();
         if tokio::time::timeout(shared.config.shutdown_grace, shared.tasks.wait())
             .await
@@ -119,12 +147,14 @@ impl Server {
     pub fn spawn(self) -> RunningServer {
         let shared = self.shared.clone();
         let local_addr = self.local_addr();
+        let rest_addr = self.rest_addr();
         let stop = tokio_util::sync::CancellationToken::new();
         let stopped = stop.clone();
         let task = tokio::spawn(self.run_until(async move { stopped.cancelled().await }));
         RunningServer {
             shared,
             local_addr,
+            rest_addr,
             stop,
             task,
         }
@@ -135,6 +165,7 @@ impl Server {
 pub struct RunningServer {
     shared: Arc<Shared>,
     local_addr: SocketAddr,
+    rest_addr: SocketAddr,
     stop: tokio_util::sync::CancellationToken,
     task: JoinHandle<()>,
 }
@@ -150,9 +181,19 @@ impl RunningServer {
         url(&self.shared, self.local_addr)
     }
 
+    /// The base URL of the REST API (`http://` or `https://`, without `/v4`).
+    pub fn rest_url(&self) -> String {
+        rest_url(&self.shared, self.rest_addr)
+    }
+
     /// The server's counters.
     pub fn metrics(&self) -> &Metrics {
         &self.shared.metrics
+    }
+
+    /// What happened to state-change callbacks so far.
+    pub fn callback_counts(&self) -> &callbacks::CallbackCounts {
+        &self.shared.callbacks.counts
     }
 
     /// The server's session registry.
@@ -172,6 +213,15 @@ fn url(shared: &Shared, addr: SocketAddr) -> String {
         "wss"
     } else {
         "ws"
+    };
+    format!("{scheme}://{addr}")
+}
+
+fn rest_url(shared: &Shared, addr: SocketAddr) -> String {
+    let scheme = if shared.config.tls.is_some() {
+        "https"
+    } else {
+        "http"
     };
     format!("{scheme}://{addr}")
 }

@@ -102,8 +102,9 @@ pub struct Admission {
     pub first_login: bool,
     /// Sessions of the same instance (a reconnect): closed without a kick.
     pub replaced: Vec<String>,
-    /// Sessions that lost their place: each gets the kicked-offline push.
-    pub kicked: Vec<(String, KickReason)>,
+    /// Sessions that lost their place, with why and their platform: each gets the
+    /// kicked-offline push.
+    pub kicked: Vec<(String, KickReason, Platform)>,
 }
 
 /// Adds `new` to `online` (oldest first), removing what the policy no longer allows, and says what
@@ -115,9 +116,11 @@ pub fn admit(online: &mut Vec<SessionInfo>, new: SessionInfo, policy: &DevicePol
             admission.replaced.push(s.session_id.clone());
             false
         } else if policy.conflicts(s.platform, new.platform) {
-            admission
-                .kicked
-                .push((s.session_id.clone(), KickReason::PlatformConflict));
+            admission.kicked.push((
+                s.session_id.clone(),
+                KickReason::PlatformConflict,
+                s.platform,
+            ));
             false
         } else {
             true
@@ -131,7 +134,7 @@ pub fn admit(online: &mut Vec<SessionInfo>, new: SessionInfo, policy: &DevicePol
             excess -= 1;
             admission
                 .kicked
-                .push((s.session_id.clone(), KickReason::DeviceLimit));
+                .push((s.session_id.clone(), KickReason::DeviceLimit, s.platform));
             false
         } else {
             true
@@ -196,7 +199,10 @@ mod tests {
         assert!(admit(&mut online, session("w1", Web), &p).kicked.is_empty());
         assert!(admit(&mut online, session("m1", Mac), &p).kicked.is_empty());
         let second = admit(&mut online, session("a2", Android), &p);
-        assert_eq!(second.kicked, vec![("a1".into(), KickReason::DeviceLimit)]);
+        assert_eq!(
+            second.kicked,
+            vec![("a1".into(), KickReason::DeviceLimit, Android)]
+        );
         assert_eq!(ids(&online), ["w1", "m1", "a2"]);
     }
 
@@ -212,7 +218,10 @@ mod tests {
             );
         }
         let fourth = admit(&mut online, session("i4", IPhone), &p);
-        assert_eq!(fourth.kicked, vec![("i1".into(), KickReason::DeviceLimit)]);
+        assert_eq!(
+            fourth.kicked,
+            vec![("i1".into(), KickReason::DeviceLimit, IPhone)]
+        );
         assert_eq!(ids(&online), ["i2", "i3", "i4"]);
     }
 
@@ -224,8 +233,8 @@ mod tests {
         assert_eq!(
             web.kicked,
             vec![
-                ("a1".into(), KickReason::PlatformConflict),
-                ("a2".into(), KickReason::PlatformConflict)
+                ("a1".into(), KickReason::PlatformConflict, Android),
+                ("a2".into(), KickReason::PlatformConflict, Android)
             ]
         );
         assert_eq!(ids(&online), ["w1"]);
@@ -238,11 +247,14 @@ mod tests {
         let ipad = admit(&mut online, session("p1", IPad), &p);
         assert_eq!(
             ipad.kicked,
-            vec![("a1".into(), KickReason::PlatformConflict)]
+            vec![("a1".into(), KickReason::PlatformConflict, Android)]
         );
         assert_eq!(ids(&online), ["w1", "p1"]);
         let web = admit(&mut online, session("w2", Web), &p);
-        assert_eq!(web.kicked, vec![("w1".into(), KickReason::DeviceLimit)]);
+        assert_eq!(
+            web.kicked,
+            vec![("w1".into(), KickReason::DeviceLimit, Web)]
+        );
         assert_eq!(ids(&online), ["p1", "w2"]);
     }
 

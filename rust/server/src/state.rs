@@ -1,10 +1,14 @@
 //! What every connection of one server shares.
 
+use crate::accounts::{AccountDirectory, MemoryAccounts};
+use crate::callbacks::Callbacks;
 use crate::config::ServerConfig;
 use crate::hub::Hub;
 use crate::lockout::Lockout;
 use crate::metrics::Metrics;
 use crate::registry::SessionRegistry;
+use crate::rest::RateLimits;
+use crate::stats::DailyStats;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio_util::sync::CancellationToken;
@@ -26,6 +30,14 @@ pub struct Shared {
     pub shutdown: CancellationToken,
     /// Every connection task, so that shutdown can wait for them.
     pub tasks: TaskTracker,
+    /// Which accounts exist, and whose tickets a kick revoked.
+    pub accounts: Arc<dyn AccountDirectory>,
+    /// Daily figures for `getappinfo`.
+    pub stats: DailyStats,
+    /// The state-change callback queue.
+    pub callbacks: Callbacks,
+    /// REST call rates.
+    pub rest_limits: RateLimits,
 }
 
 impl Shared {
@@ -33,12 +45,16 @@ impl Shared {
     pub fn new(config: ServerConfig, registry: Arc<dyn SessionRegistry>) -> Self {
         Shared {
             lockout: Lockout::new(config.lockout),
+            stats: DailyStats::new(config.day_offset),
             config,
             registry,
             hub: Hub::default(),
             metrics: Metrics::default(),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
+            accounts: Arc::new(MemoryAccounts::default()),
+            callbacks: Callbacks::default(),
+            rest_limits: RateLimits::default(),
         }
     }
 }

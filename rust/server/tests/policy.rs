@@ -24,7 +24,7 @@ async fn expect_kick(connection: &mut tim_loadgen::Connection, reason: KickReaso
         next(connection).await,
         ServerFrame::KickedOffline {
             reason,
-            by_platform: by
+            by_platform: Some(by)
         }
     );
     assert_eq!(connection.closed().await, 1008);

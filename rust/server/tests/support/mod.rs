@@ -18,7 +18,7 @@ pub fn config() -> ServerConfig {
         APP,
         AppConfig {
             keys: vec![KEY.to_owned()],
-            policy: DevicePolicy::default(),
+            ..AppConfig::default()
         },
     );
     config
