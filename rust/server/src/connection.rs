@@ -241,7 +241,10 @@ impl<'a> Session<'a> {
         shared
             .stats
             .login(account.sdk_app_id, &account.user_id, now_ms);
-        shared.stats.session_opened(account.sdk_app_id, now_ms);
+        let displaced = admission.replaced.len() + admission.kicked.len();
+        shared
+            .stats
+            .session_opened(account.sdk_app_id, displaced, now_ms);
         let mut login = Event::now(&account, StateChange::Login, Some(request.platform));
         for (id, reason, platform) in admission.kicked {
             let kick = Ending::Kicked {
@@ -338,8 +341,8 @@ impl<'a> Session<'a> {
             }
         }
         shared.metrics.sessions_online.fetch_sub(1, Relaxed);
-        shared.stats.session_closed(self.account.sdk_app_id);
-        // A session ended by another login or by the app's server has had its callback.
+        // A session ended by another login or by the app's server has been counted offline and
+        // had its callback.
         let change = match end {
             End::Logout(_) => Some(StateChange::Logout),
             End::Silent => Some(StateChange::TimedOut),
@@ -347,6 +350,7 @@ impl<'a> Session<'a> {
             End::Ended(_) => None,
         };
         if let Some(change) = change {
+            shared.stats.sessions_closed(self.account.sdk_app_id, 1);
             let event = Event::now(&self.account, change, Some(self.info.platform));
             shared.callbacks.state_change(&shared.config, event);
         }

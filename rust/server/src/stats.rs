@@ -170,21 +170,23 @@ impl DailyStats {
         });
     }
 
-    /// Counts a session going online at `now_ms`.
-    pub fn session_opened(&self, app: u64, now_ms: u64) {
+    /// Counts a session going online at `now_ms`, and the `displaced` sessions it took the
+    /// place of going offline at the same moment (they are not counted again when their
+    /// connections close).
+    pub fn session_opened(&self, app: u64, displaced: usize, now_ms: u64) {
         let day = self.offset.day(now_ms);
         self.with(app, |figures| {
-            figures.online += 1;
+            figures.online = (figures.online + 1).saturating_sub(displaced as u64);
             let online = figures.online;
             let day = figures.day(day);
             day.max_online = day.max_online.max(online);
         });
     }
 
-    /// Counts a session going offline.
-    pub fn session_closed(&self, app: u64) {
+    /// Counts sessions going offline.
+    pub fn sessions_closed(&self, app: u64, n: usize) {
         self.with(app, |figures| {
-            figures.online = figures.online.saturating_sub(1)
+            figures.online = figures.online.saturating_sub(n as u64);
         });
     }
 
@@ -309,9 +311,10 @@ mod tests {
         stats.registered(7, DEC_1);
         stats.registered(7, DEC_1);
         stats.deleted(7, DEC_1);
-        stats.session_opened(7, DEC_1);
-        stats.session_opened(7, DEC_1);
-        stats.session_closed(7);
+        stats.session_opened(7, 0, DEC_1);
+        stats.session_opened(7, 0, DEC_1);
+        stats.session_opened(7, 1, DEC_1);
+        stats.sessions_closed(7, 1);
         let today = &stats.days(7, DEC_1)[0];
         assert_eq!(
             (today.registered, today.registered_total, today.max_online),

@@ -384,6 +384,7 @@ async fn kick(shared: &Shared, account: &AccountKey) -> Result<(), RestError> {
             .map_err(internal)?
         {
             shared.metrics.kicks.fetch_add(1, Relaxed);
+            shared.stats.sessions_closed(account.sdk_app_id, 1);
             shared.hub.end(
                 &session.session_id,
                 Ending::Kicked {

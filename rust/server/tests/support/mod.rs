@@ -9,6 +9,8 @@ use tim_server::{AppConfig, DevicePolicy, RunningServer, Server, ServerConfig};
 
 pub use tim_testkit::tickets::{APP, KEY, WAIT, now, ticket, ticket_for};
 
+pub mod rest;
+
 pub fn config() -> ServerConfig {
     let mut config = ServerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
