@@ -455,6 +455,58 @@ web_instances = 10
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    #[test]
+    fn the_toml_file_sets_admins_rates_callbacks_and_the_admin_listener() {
+        let dir = TempDir::new("rest-toml");
+        let toml = dir.write(
+            "server.toml",
+            r#"
+admin_listen = "127.0.0.1:9001"
+day_utc_offset = "+08:00"
+[[app]]
+sdkappid = 7
+keys = ["k"]
+admins = ["administrator", "ops"]
+[app.rate_limits]
+"im_open_login_svc/kick" = 5
+[app.callback]
+url = "https://example.com/im"
+token = "secret-token"
+"#,
+        );
+        let config = ServerConfig::from_cli(&cli(&["--config", &toml])).unwrap();
+        assert_eq!(config.admin_listen, Some("127.0.0.1:9001".parse().unwrap()));
+        assert_eq!(config.day_offset.to_string(), "+08:00");
+        let app = &config.apps[&7];
+        assert_eq!(app.rest.admins, ["administrator", "ops"]);
+        assert_eq!(app.rest.rate_limits["im_open_login_svc/kick"], 5);
+        assert_eq!(app.callback.as_ref().unwrap().url, "https://example.com/im");
+        assert!(
+            !format!("{app:?}").contains("secret-token"),
+            "tokens are not printed"
+        );
+        let flag =
+            ServerConfig::from_cli(&cli(&["--config", &toml, "--admin-listen", "127.0.0.1:0"]))
+                .unwrap();
+        assert_eq!(flag.admin_listen, Some("127.0.0.1:0".parse().unwrap()));
+
+        for (bad, expected) in [
+            ("admins = []", "admins must list"),
+            ("[app.rate_limits]\n\"openim/nope\" = 1", "no command"),
+            ("[app.callback]\nurl = \"ftp://x/\"", "http:// or https://"),
+        ] {
+            let toml = dir.write(
+                "bad.toml",
+                &format!("[[app]]\nsdkappid = 7\nkeys = [\"k\"]\n{bad}\n"),
+            );
+            let err = ServerConfig::from_cli(&cli(&["--config", &toml])).unwrap_err();
+            assert!(err.contains(expected), "{bad}: {err}");
+        }
+        let toml = dir.write("offset.toml", "day_utc_offset = \"8\"\n");
+        let err = ServerConfig::from_cli(&cli(&["--app", "1:k", "--config", &toml])).unwrap_err();
+        assert!(err.contains("UTC offset"), "{err}");
+    }
+
     /// A folder of its own under the system's temporary folder, removed when dropped.
     struct TempDir(PathBuf);
 
