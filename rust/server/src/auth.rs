@@ -1,13 +1,18 @@
-//! Decides whether a login may proceed: the app, the lockout, then the ticket.
+//! Decides whether a ticket is good (a login's, or an administrator's calling the REST API): the
+//! app, then the ticket. Failures that look like
+//! guessing count towards the account's lockout in the registry, so that the lockout holds on
+//! every node.
 
 use crate::registry::AccountKey;
 use crate::state::Shared;
-use std::time::Instant;
-use tim_protocol::{FrameError, LoginRequest};
+use tim_protocol::FrameError;
 use tim_usersig::{Claims, Error as TicketError};
+use tracing::warn;
 
 /// Code for an account locked after repeated failures.
 pub const CODE_LOCKED: u32 = 70050;
+/// Description of [`CODE_LOCKED`].
+pub const DESC_LOCKED: &str = "too many failed logins: the account is locked, retry after a minute";
 
 /// Ticket failures that look like guessing count towards the lockout. An expired or missing
 /// ticket is an honest client's mistake, and locking it out would only delay its recovery.
@@ -21,33 +26,14 @@ fn counts_towards_lockout(error: &TicketError) -> bool {
     )
 }
 
-/// Checks a well-formed login request against the app's keys. Errors carry Tencent's codes.
-pub fn authenticate(
-    shared: &Shared,
-    request: &LoginRequest,
-    now_unix: u64,
-    now: Instant,
-) -> Result<Claims, FrameError> {
-    verify_ticket(
-        shared,
-        &AccountKey {
-            sdk_app_id: request.sdk_app_id,
-            user_id: request.user_id.clone(),
-        },
-        &request.user_sig,
-        now_unix,
-        now,
-    )
-}
-
-/// Checks `user_sig` as the ticket of `account` (a login's, or an administrator's calling the
-/// REST API), with the lockout: failures that look like guessing count, a success clears them.
-pub fn verify_ticket(
+/// Checks `user_sig` as a ticket of `account` against the app's keys. Errors carry Tencent's
+/// codes; a failure of an account that is locked answers 70050. Whether a good ticket's account
+/// is locked is the registry's answer at admission.
+pub async fn authenticate(
     shared: &Shared,
     account: &AccountKey,
     user_sig: &str,
     now_unix: u64,
-    now: Instant,
 ) -> Result<Claims, FrameError> {
     let refuse = |e: TicketError| FrameError::new(e.code(), e.desc());
     let app = shared
@@ -58,28 +44,23 @@ pub fn verify_ticket(
     if app.keys.is_empty() {
         return Err(refuse(TicketError::NoKey));
     }
-    if shared.lockout.is_locked(account, now) {
-        return Err(FrameError::new(
-            CODE_LOCKED,
-            "too many failed logins: the account is locked, retry after a minute",
-        ));
-    }
-    match tim_usersig::verify(
+    let error = match tim_usersig::verify(
         user_sig,
         account.sdk_app_id,
         &account.user_id,
         &app.keys,
         now_unix,
     ) {
-        Ok(claims) => {
-            shared.lockout.record_success(account);
-            Ok(claims)
-        }
-        Err(e) => {
-            if counts_towards_lockout(&e) {
-                shared.lockout.record_failure(account, now);
-            }
-            Err(refuse(e))
+        Ok(claims) => return Ok(claims),
+        Err(e) => e,
+    };
+    if counts_towards_lockout(&error) {
+        match shared.registry.record_failure(account).await {
+            Ok(true) => return Err(FrameError::new(CODE_LOCKED, DESC_LOCKED)),
+            Ok(false) => {}
+            // The ticket is refused either way; only this failure goes uncounted.
+            Err(e) => warn!(error = %e, "cannot count a failed login"),
         }
     }
+    Err(refuse(error))
 }

@@ -40,11 +40,45 @@ impl fmt::Debug for AppConfig {
     }
 }
 
+/// Where a cluster keeps its shared state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RedisTarget {
+    /// One Redis server (`redis://` or `rediss://` with TLS).
+    Single(String),
+    /// A Redis Cluster, by seed URLs (any of its masters; the rest are discovered).
+    Cluster(Vec<String>),
+}
+
+/// How this node joins a cluster of nodes that share one Redis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterConfig {
+    /// The shared store.
+    pub redis: RedisTarget,
+    /// This node's name in the cluster: letters, digits, `.`, `_` and `-`, at most 64 bytes. A
+    /// restarted node may keep its name; it never inherits the sessions of its previous run.
+    pub node_id: String,
+    /// How long a node's sessions outlive it when it stops renewing its lease (crashed, or cut
+    /// off from Redis).
+    pub lease: Duration,
+}
+
+/// The default node lease.
+pub const DEFAULT_NODE_LEASE: Duration = Duration::from_secs(10);
+
+/// Shortest node lease accepted: the lease is renewed three times per period, and a store round
+/// trip must fit comfortably in a renewal.
+const MIN_NODE_LEASE: Duration = Duration::from_secs(1);
+
 /// Everything the server needs to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
     /// Where to listen; port 0 picks a free port.
     pub listen: SocketAddr,
+    /// Serve `/metrics` and `/healthz` on this address instead of the main one, so that they can
+    /// stay off the public port.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Join a cluster on Redis; `None` keeps every session in this process.
+    pub cluster: Option<ClusterConfig>,
     /// Apps by SDKAppID.
     pub apps: BTreeMap<u64, AppConfig>,
     /// A connection that sends nothing for this long is closed (clients send heartbeats).
@@ -68,6 +102,8 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 7311)),
+            metrics_listen: None,
+            cluster: None,
             apps: BTreeMap::new(),
             heartbeat_timeout: Duration::from_secs(90),
             login_timeout: Duration::from_secs(10),
@@ -85,6 +121,7 @@ impl Default for ServerConfig {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     listen: Option<SocketAddr>,
+    metrics_listen: Option<SocketAddr>,
     heartbeat_timeout_secs: Option<f64>,
     login_timeout_secs: Option<f64>,
     shutdown_grace_secs: Option<f64>,
@@ -95,8 +132,19 @@ struct FileConfig {
     admin_listen: Option<SocketAddr>,
     /// The UTC offset of the daily figures' day, as `+08:00`.
     day_utc_offset: Option<UtcOffset>,
+    cluster: Option<FileCluster>,
     #[serde(default, rename = "app")]
     apps: Vec<FileApp>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileCluster {
+    /// One URL, or several seeds of a Redis Cluster.
+    #[serde(default)]
+    redis: Vec<String>,
+    node_id: Option<String>,
+    node_lease_secs: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -181,6 +229,20 @@ pub struct Cli {
     /// Log lines as JSON objects instead of key=value text.
     #[arg(long)]
     pub log_json: bool,
+    /// Serve /metrics and /healthz on this address only (keeps them off the public port).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Join the cluster of every node started with the same Redis: redis://HOST:PORT[/DB],
+    /// rediss:// for TLS; a Redis Cluster as redis+cluster://HOST:PORT,HOST:PORT or as this flag
+    /// repeated once per seed.
+    #[arg(long = "redis", value_name = "URL")]
+    pub redis: Vec<String>,
+    /// This node's name in the cluster (default: one made up for this process).
+    #[arg(long, value_name = "NAME")]
+    pub node_id: Option<String>,
+    /// Seconds a crashed node's sessions keep counting towards limits (default 10).
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub node_lease: Option<f64>,
 }
 
 fn parse_app(text: &str) -> Result<(u64, String), String> {
@@ -206,6 +268,105 @@ fn parse_app(text: &str) -> Result<(u64, String), String> {
 fn seconds(name: &str, secs: f64) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs)
         .map_err(|_| format!("{name} must be a non-negative number of seconds"))
+}
+
+/// A duration that must not be zero: a zero heartbeat or login timeout would close every
+/// connection at once.
+fn positive_seconds(name: &str, secs: f64) -> Result<Duration, String> {
+    let duration = seconds(name, secs)?;
+    if duration.is_zero() {
+        return Err(format!("{name} must be more than 0 seconds"));
+    }
+    Ok(duration)
+}
+
+/// The Redis URLs of `--redis` (or the file's `redis`): one server, or a Redis Cluster.
+fn redis_target(urls: &[String]) -> Result<RedisTarget, String> {
+    fn cluster_form(url: &str) -> Option<(&'static str, &str)> {
+        ["redis+cluster://", "rediss+cluster://"]
+            .into_iter()
+            .find_map(|prefix| url.strip_prefix(prefix).map(|rest| (prefix, rest)))
+    }
+    match urls {
+        [] => Err("--redis needs a URL".to_owned()),
+        [url] => match cluster_form(url) {
+            Some((prefix, hosts)) => {
+                let scheme = prefix.split('+').next().unwrap_or("redis");
+                let (hosts, db) = hosts.split_once('/').unwrap_or((hosts, ""));
+                if !db.is_empty() {
+                    return Err("a Redis Cluster has no databases: drop the /DB".to_owned());
+                }
+                let seeds: Vec<String> = hosts
+                    .split(',')
+                    .filter(|h| !h.is_empty())
+                    .map(|h| format!("{scheme}://{h}"))
+                    .collect();
+                if seeds.is_empty() {
+                    return Err(format!("{url}: no host"));
+                }
+                Ok(RedisTarget::Cluster(seeds))
+            }
+            None => {
+                check_redis_url(url)?;
+                Ok(RedisTarget::Single(url.clone()))
+            }
+        },
+        seeds => {
+            for url in seeds {
+                check_redis_url(url)?;
+            }
+            Ok(RedisTarget::Cluster(seeds.to_vec()))
+        }
+    }
+}
+
+fn check_redis_url(url: &str) -> Result<(), String> {
+    if url.starts_with("redis://") || url.starts_with("rediss://") {
+        Ok(())
+    } else {
+        Err(format!(
+            "{url}: a Redis URL starts with redis://, rediss:// or redis+cluster://"
+        ))
+    }
+}
+
+fn check_node_id(id: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "node id {id:?}: 1 to 64 letters, digits, '.', '_' or '-'"
+        ))
+    }
+}
+
+fn cluster_config(
+    urls: &[String],
+    node_id: Option<String>,
+    lease: Option<(&str, f64)>,
+) -> Result<ClusterConfig, String> {
+    let node_id = node_id.unwrap_or_else(|| format!("node-{:08x}", rand::random::<u32>()));
+    check_node_id(&node_id)?;
+    let lease = match lease {
+        Some((name, secs)) => seconds(name, secs)?,
+        None => DEFAULT_NODE_LEASE,
+    };
+    if lease < MIN_NODE_LEASE {
+        return Err(format!(
+            "the node lease must be at least {} s",
+            MIN_NODE_LEASE.as_secs()
+        ));
+    }
+    Ok(ClusterConfig {
+        redis: redis_target(urls)?,
+        node_id,
+        lease,
+    })
 }
 
 impl ServerConfig {
@@ -234,28 +395,29 @@ impl ServerConfig {
             cli.tls_key.clone(),
             ("--tls-cert", "--tls-key"),
         )?;
+        let file_cluster = file.cluster.take();
         let mut config = ServerConfig::from_file(file)?;
         if let Some(listen) = cli.listen {
             config.listen = listen;
         }
-        let flag_policy = DevicePolicy {
-            platforms: cli.policy.unwrap_or_default(),
-            native_instances: cli.instances.unwrap_or(1),
-            web_instances: cli.web_instances.unwrap_or(1),
-        };
-        flag_policy.validate()?;
+        if cli.metrics_listen.is_some() {
+            config.metrics_listen = cli.metrics_listen;
+        }
+        // The policy flags apply to the apps given with --app, over what the file says of them.
         for (id, key) in &cli.apps {
-            let app = config.apps.entry(*id).or_insert_with(|| AppConfig {
-                policy: flag_policy,
-                ..AppConfig::default()
-            });
+            let app = config.apps.entry(*id).or_default();
             app.keys.push(key.clone());
+            let policy = &mut app.policy;
+            policy.platforms = cli.policy.unwrap_or(policy.platforms);
+            policy.native_instances = cli.instances.unwrap_or(policy.native_instances);
+            policy.web_instances = cli.web_instances.unwrap_or(policy.web_instances);
+            policy.validate()?;
         }
         if let Some(secs) = cli.heartbeat_timeout {
-            config.heartbeat_timeout = seconds("--heartbeat-timeout", secs)?;
+            config.heartbeat_timeout = positive_seconds("--heartbeat-timeout", secs)?;
         }
         if let Some(secs) = cli.login_timeout {
-            config.login_timeout = seconds("--login-timeout", secs)?;
+            config.login_timeout = positive_seconds("--login-timeout", secs)?;
         }
         if let Some(addr) = cli.admin_listen {
             config.admin_listen = Some(addr);
@@ -263,6 +425,27 @@ impl ServerConfig {
         if let Some(n) = cli.lockout_failures {
             config.lockout.max_failures = n;
         }
+        if config.lockout.max_failures == 0 {
+            return Err("the lockout needs at least 1 failure to lock".to_owned());
+        }
+        let file_cluster = file_cluster.unwrap_or_default();
+        let urls = if cli.redis.is_empty() {
+            file_cluster.redis
+        } else {
+            cli.redis.clone()
+        };
+        let node_id = cli.node_id.clone().or(file_cluster.node_id);
+        let lease = match (cli.node_lease, file_cluster.node_lease_secs) {
+            (Some(secs), _) => Some(("--node-lease", secs)),
+            (None, secs) => secs.map(|secs| ("cluster.node_lease_secs", secs)),
+        };
+        config.cluster = if !urls.is_empty() {
+            Some(cluster_config(&urls, node_id, lease)?)
+        } else if node_id.is_some() || lease.is_some() {
+            return Err("--node-id and --node-lease need --redis".to_owned());
+        } else {
+            None
+        };
         if config.apps.is_empty() {
             return Err("no app configured: give --app SDKAPPID:KEY or a --config file".to_owned());
         }
@@ -277,11 +460,12 @@ impl ServerConfig {
         if let Some(listen) = file.listen {
             config.listen = listen;
         }
+        config.metrics_listen = file.metrics_listen;
         if let Some(secs) = file.heartbeat_timeout_secs {
-            config.heartbeat_timeout = seconds("heartbeat_timeout_secs", secs)?;
+            config.heartbeat_timeout = positive_seconds("heartbeat_timeout_secs", secs)?;
         }
         if let Some(secs) = file.login_timeout_secs {
-            config.login_timeout = seconds("login_timeout_secs", secs)?;
+            config.login_timeout = positive_seconds("login_timeout_secs", secs)?;
         }
         if let Some(secs) = file.shutdown_grace_secs {
             config.shutdown_grace = seconds("shutdown_grace_secs", secs)?;

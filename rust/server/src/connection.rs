@@ -1,11 +1,10 @@
 //! One client connection, from the WebSocket upgrade to its close: login, then the session.
 
-use crate::accounts::CheckIn;
-use crate::auth::authenticate;
+use crate::auth::{CODE_LOCKED, DESC_LOCKED, authenticate};
 use crate::callbacks::{Event, StateChange};
 use crate::hub::Ending;
 use crate::policy::SessionInfo;
-use crate::registry::AccountKey;
+use crate::registry::{AccountKey, LoginAttempt, Verdict};
 use crate::state::{Shared, unix_millis};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use std::sync::Arc;
@@ -23,10 +22,11 @@ const CLOSE_REPLACED: u16 = 4001;
 /// Code for a reconnect refused because another device took the place (Tencent's
 /// ERR_LOGIN_KICKED_OFF_BY_OTHER).
 const CODE_KICKED_WHILE_OFFLINE: u32 = 6208;
-/// Code for a ticket signed before the app's server kicked the user (REST `kick`).
-const CODE_REVOKED: u32 = 70052;
-/// Code for a server-side failure (Tencent's "server internal error").
-const CODE_INTERNAL: u32 = 70500;
+/// Code for a login whose ticket was invalidated (a REST kick after it was signed).
+const CODE_INVALIDATED: u32 = 70052;
+/// Code for a login the session store could not answer in time (Tencent's "server internal
+/// timeout": the client retries).
+const CODE_STORE_TIMEOUT: u32 = 70169;
 /// Code for a malformed request.
 const CODE_INVALID: u32 = tim_protocol::login::CODE_INVALID_PARAMETERS;
 
@@ -62,11 +62,16 @@ pub async fn serve(
         },
         Err(refusal) => return refuse(&shared, socket, None, refusal).await,
     };
-    let claims = match authenticate(&shared, &request, unix_millis() / 1000, Instant::now()) {
+    let account = AccountKey {
+        sdk_app_id: request.sdk_app_id,
+        user_id: request.user_id.clone(),
+    };
+    let now = unix_millis() / 1000;
+    let claims = match authenticate(&shared, &account, &request.user_sig, now).await {
         Ok(claims) => claims,
         Err(refusal) => return refuse(&shared, socket, Some(&request), refusal).await,
     };
-    let mut session = match Session::open(&shared, &request, &claims).await {
+    let mut session = match Session::open(&shared, account, &request, &claims).await {
         Ok(session) => session,
         Err(refusal) => return refuse(&shared, socket, Some(&request), refusal).await,
     };
@@ -175,55 +180,53 @@ struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    /// Puts the session online and ends the sessions it displaces. Fails with 6208 for a
-    /// reconnect that another device's login has left no room for, and 70500 if the registry
-    /// failed.
+    /// Puts the session online and ends the sessions it displaces, wherever they are connected.
+    /// Fails with 6208 for a reconnect that another device's login has left no room for, 70050
+    /// for a locked account, 70052 for an invalidated ticket, and 70169 if the registry could not
+    /// answer.
     async fn open(
         shared: &'a Shared,
+        account: AccountKey,
         request: &LoginRequest,
         claims: &Claims,
     ) -> Result<Self, FrameError> {
-        let account = AccountKey {
-            sdk_app_id: request.sdk_app_id,
-            user_id: request.user_id.clone(),
-        };
         let info = SessionInfo {
-            session_id: format!("{:032x}", rand::random::<u128>()),
+            session_id: format!("{:016x}", rand::random::<u64>()),
             platform: request.platform,
             instance_id: request.instance_id.clone(),
+            node: shared.registry.node().to_owned(),
         };
-        let registered = match shared.accounts.check_in(&account, claims.time).await {
-            Ok(CheckIn::Admitted { registered }) => registered,
-            Ok(CheckIn::Revoked) => {
-                return Err(FrameError::new(
-                    CODE_REVOKED,
-                    "the UserSig was signed before the user was kicked: sign a new one",
-                ));
-            }
-            Err(e) => {
-                warn!(error = %e, "cannot check an account in");
-                return Err(FrameError::new(CODE_INTERNAL, "server internal error"));
-            }
+        let attempt = LoginAttempt {
+            session: info.clone(),
+            policy: &shared.config.apps[&request.sdk_app_id].policy,
+            reconnect: request.reconnect,
+            ticket_time: claims.time,
         };
-        let policy = &shared.config.apps[&request.sdk_app_id].policy;
-        let ending = shared.hub.connect(&info.session_id);
-        let admitted = shared
-            .registry
-            .admit(&account, info.clone(), policy, request.reconnect)
-            .await;
-        let admission = match admitted {
-            Ok(Some(admission)) => admission,
-            Ok(None) => {
-                shared.hub.disconnect(&info.session_id);
-                return Err(FrameError::new(
-                    CODE_KICKED_WHILE_OFFLINE,
-                    "another device logged in while this one was offline",
-                ));
-            }
+        let ending = shared.hub.connect(&account, &info);
+        let refusal = match shared.registry.admit(&account, attempt).await {
+            Ok(Verdict::Admitted(admission)) => Ok(admission),
+            Ok(Verdict::NoRoom) => Err(FrameError::new(
+                CODE_KICKED_WHILE_OFFLINE,
+                "another device logged in while this one was offline",
+            )),
+            Ok(Verdict::Locked) => Err(FrameError::new(CODE_LOCKED, DESC_LOCKED)),
+            Ok(Verdict::Invalidated) => Err(FrameError::new(
+                CODE_INVALIDATED,
+                "this UserSig was invalidated: sign a new one",
+            )),
             Err(e) => {
-                shared.hub.disconnect(&info.session_id);
                 warn!(error = %e, "cannot admit a session");
-                return Err(FrameError::new(CODE_INTERNAL, "server internal error"));
+                Err(FrameError::new(
+                    CODE_STORE_TIMEOUT,
+                    "server internal timeout: retry",
+                ))
+            }
+        };
+        let admission = match refusal {
+            Ok(admission) => admission,
+            Err(refusal) => {
+                shared.hub.disconnect(&info.session_id);
+                return Err(refusal);
             }
         };
         shared.metrics.sessions_online.fetch_add(1, Relaxed);
@@ -231,11 +234,11 @@ impl<'a> Session<'a> {
             shared.metrics.accounts_registered.fetch_add(1, Relaxed);
             info!(sdk_app_id = account.sdk_app_id, user_id = %account.user_id, "account registered");
         }
-        for id in &admission.replaced {
-            shared.hub.end(id, Ending::Replaced);
+        for replaced in &admission.replaced {
+            shared.end(replaced, Ending::Replaced);
         }
         let now_ms = unix_millis();
-        if registered {
+        if admission.first_login {
             shared.stats.registered(account.sdk_app_id, now_ms);
         }
         shared
@@ -246,14 +249,14 @@ impl<'a> Session<'a> {
             .stats
             .session_opened(account.sdk_app_id, displaced, now_ms);
         let mut login = Event::now(&account, StateChange::Login, Some(request.platform));
-        for (id, reason, platform) in admission.kicked {
+        for (kicked, reason) in &admission.kicked {
             let kick = Ending::Kicked {
-                reason,
+                reason: *reason,
                 by_platform: Some(request.platform),
             };
             shared.metrics.kicks.fetch_add(1, Relaxed);
-            shared.hub.end(&id, kick);
-            login.kicked.push(platform);
+            shared.end(kicked, kick);
+            login.kicked.push(kicked.platform);
         }
         shared.callbacks.state_change(&shared.config, login);
         debug!(
@@ -330,15 +333,15 @@ impl<'a> Session<'a> {
     async fn close(self, mut socket: WebSocket, end: End) {
         let shared = self.shared;
         shared.hub.disconnect(&self.info.session_id);
-        // A kicked or replaced session was taken off by the login that displaced it.
-        if !matches!(end, End::Ended(_)) {
-            if let Err(e) = shared
+        // A kicked or replaced session was taken off by the login that displaced it, and a node
+        // shutting down has taken off all of its sessions at once.
+        if !matches!(end, End::Ended(_) | End::ShuttingDown)
+            && let Err(e) = shared
                 .registry
                 .remove(&self.account, &self.info.session_id)
                 .await
-            {
-                warn!(error = %e, "cannot remove a session");
-            }
+        {
+            warn!(error = %e, "cannot remove a session");
         }
         shared.metrics.sessions_online.fetch_sub(1, Relaxed);
         // A session ended by another login or by the app's server has been counted offline and
@@ -400,10 +403,10 @@ impl<'a> Session<'a> {
             End::Gone => return,
         };
         debug!(session_id = %self.info.session_id, reason, "session ended");
-        if let Some(frame) = frame {
-            if send(&mut socket, &frame).await.is_err() {
-                return;
-            }
+        if let Some(frame) = frame
+            && send(&mut socket, &frame).await.is_err()
+        {
+            return;
         }
         close(socket, code, reason).await;
     }

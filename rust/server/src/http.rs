@@ -30,26 +30,55 @@ type Service = TowerToHyperService<Router>;
 /// cost little memory.
 const READ_BUFFER_BYTES: usize = 1024;
 
-/// What a listener serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Serves {
-    /// Clients, `/metrics`, and the REST API unless it has a listener of its own.
-    Main,
-    /// The REST API only (`--admin-listen`).
-    Admin,
+/// The main listener's routes: the WebSocket endpoint, the REST API and `/metrics` and `/healthz`
+/// unless they have a listener of their own.
+pub fn router(shared: Arc<Shared>, observability: bool) -> Router {
+    let mut router = Router::new().route(tim_protocol::WS_PATH, get(upgrade));
+    if shared.config.admin_listen.is_none() {
+        router = router.merge(rest_routes());
+    }
+    let router = if observability {
+        router.merge(observability_routes())
+    } else {
+        router
+    };
+    router.with_state(shared)
 }
 
-fn router(shared: Arc<Shared>, serves: Serves) -> Router {
-    let mut router = Router::new().route("/healthz", get(|| async { "ok\n" }));
-    if serves == Serves::Main {
-        router = router
-            .route(tim_protocol::WS_PATH, get(upgrade))
-            .route("/metrics", get(metrics));
+/// The REST API and `/healthz` alone (`--admin-listen`).
+pub fn admin_router(shared: Arc<Shared>) -> Router {
+    rest_routes()
+        .route("/healthz", get(healthz))
+        .with_state(shared)
+}
+
+/// GET as POST: client libraries written for Tencent send some commands as GET with a body.
+fn rest_routes() -> Router<Arc<Shared>> {
+    Router::new().route(rest::ROUTE, get(rest::serve).post(rest::serve))
+}
+
+/// `/metrics` and `/healthz` alone (`--metrics-listen`).
+pub fn observability_router(shared: Arc<Shared>) -> Router {
+    observability_routes().with_state(shared)
+}
+
+fn observability_routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+}
+
+/// `ok`, or 503 while this node cannot reach its cluster's store (a balancer can drain it: it
+/// would answer every login 70169).
+async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
+    match &shared.cluster {
+        Some(cluster) if !cluster.reachable() => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "store unreachable\n",
+        )
+            .into_response(),
+        _ => "ok\n".into_response(),
     }
-    if serves == Serves::Admin || shared.config.admin_listen.is_none() {
-        router = router.route(rest::ROUTE, get(rest::serve).post(rest::serve));
-    }
-    router.with_state(shared)
 }
 
 async fn upgrade(
@@ -70,6 +99,9 @@ async fn upgrade(
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     let mut text = shared.metrics.render();
+    if let Some(cluster) = &shared.cluster {
+        cluster.render_metrics(&mut text);
+    }
     shared.callbacks.counts.render(&mut text);
     shared.stats.render(&mut text, unix_millis());
     ([("content-type", "text/plain; version=0.0.4")], text).into_response()
@@ -77,8 +109,8 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
 
 /// Accepts connections until shutdown; requests in flight then finish. Each connection is served
 /// (and, with TLS, handshaken) in its own task, so a slow client never delays the next accept.
-pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, serves: Serves) {
-    let service = TowerToHyperService::new(router(shared.clone(), serves));
+pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, router: Router) {
+    let service = TowerToHyperService::new(router);
     let tls = shared.config.tls.as_ref().map(TlsConfig::acceptor);
     loop {
         let (stream, peer) = tokio::select! {

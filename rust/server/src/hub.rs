@@ -1,13 +1,18 @@
-//! The sessions connected to this server, by id, so that a login can end another session's
-//! connection (a kick, or its own older connection) without holding any lock while it does.
+//! The sessions connected to this node, by id, so that a login (here or on another node) can end
+//! another session's connection without holding any lock while it does, and so that the node
+//! knows what it holds when its store must hear it again.
 
+use crate::policy::SessionInfo;
+use crate::registry::AccountKey;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use tim_protocol::{KickReason, Platform};
 use tokio::sync::oneshot;
 
-/// Why a session's connection must end, as told by another task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a session's connection must end, as told by another task or another node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "ending", rename_all = "snake_case")]
 pub enum Ending {
     /// Another login took its place; the client gets the kicked-offline push.
     Kicked {
@@ -20,19 +25,34 @@ pub enum Ending {
     Replaced,
 }
 
-/// Connected sessions of this server.
-#[derive(Debug, Default)]
+struct Connected {
+    account: AccountKey,
+    session: SessionInfo,
+    ending: oneshot::Sender<Ending>,
+}
+
+/// Connected sessions of this node.
+#[derive(Default)]
 pub struct Hub {
-    sessions: Mutex<HashMap<String, oneshot::Sender<Ending>>>,
+    sessions: Mutex<HashMap<String, Connected>>,
 }
 
 impl Hub {
     /// Registers a session's connection; it learns of its ending through the returned receiver.
     /// Called before the session is admitted to the registry, so a kick that follows at once
     /// always finds it.
-    pub fn connect(&self, session_id: &str) -> oneshot::Receiver<Ending> {
+    pub fn connect(
+        &self,
+        account: &AccountKey,
+        session: &SessionInfo,
+    ) -> oneshot::Receiver<Ending> {
         let (tx, rx) = oneshot::channel();
-        self.lock().insert(session_id.to_owned(), tx);
+        let connected = Connected {
+            account: account.clone(),
+            session: session.clone(),
+            ending: tx,
+        };
+        self.lock().insert(session.session_id.clone(), connected);
         rx
     }
 
@@ -43,9 +63,22 @@ impl Hub {
 
     /// Tells a session's connection to end. Returns whether the session was connected here.
     pub fn end(&self, session_id: &str, ending: Ending) -> bool {
-        let tx = self.lock().remove(session_id);
+        let connected = self.lock().remove(session_id);
         // Sent after the lock is released: the receiver may already be gone, which is fine.
-        tx.is_some_and(|tx| tx.send(ending).is_ok())
+        connected.is_some_and(|c| c.ending.send(ending).is_ok())
+    }
+
+    /// Whether the session is connected here.
+    pub fn holds(&self, session_id: &str) -> bool {
+        self.lock().contains_key(session_id)
+    }
+
+    /// Every session connected here, with its account.
+    pub fn held(&self) -> Vec<(AccountKey, SessionInfo)> {
+        self.lock()
+            .values()
+            .map(|c| (c.account.clone(), c.session.clone()))
+            .collect()
     }
 
     /// Sessions connected here.
@@ -58,7 +91,7 @@ impl Hub {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, oneshot::Sender<Ending>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Connected>> {
         self.sessions.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -70,7 +103,18 @@ mod tests {
     #[tokio::test]
     async fn an_ending_reaches_the_connection_once() {
         let hub = Hub::default();
-        let rx = hub.connect("s1");
+        let account = AccountKey {
+            sdk_app_id: 1,
+            user_id: "alice".into(),
+        };
+        let session = SessionInfo {
+            session_id: "s1".into(),
+            platform: Platform::Android,
+            instance_id: "i1".into(),
+            node: "local".into(),
+        };
+        let rx = hub.connect(&account, &session);
+        assert_eq!(hub.held(), [(account, session)]);
         let kick = Ending::Kicked {
             reason: KickReason::DeviceLimit,
             by_platform: Some(Platform::Web),
@@ -79,5 +123,19 @@ mod tests {
         assert!(!hub.end("s1", Ending::Replaced), "already ended");
         assert_eq!(rx.await.unwrap(), kick);
         assert!(hub.is_empty());
+    }
+
+    #[test]
+    fn endings_travel_as_json() {
+        let kick = Ending::Kicked {
+            reason: KickReason::PlatformConflict,
+            by_platform: Some(Platform::IPhone),
+        };
+        let text = serde_json::to_string(&kick).unwrap();
+        assert_eq!(
+            text,
+            r#"{"ending":"kicked","reason":"platform_conflict","by_platform":"iphone"}"#
+        );
+        assert_eq!(serde_json::from_str::<Ending>(&text).unwrap(), kick);
     }
 }

@@ -15,9 +15,9 @@
 //! # Ok(()) }
 //! ```
 
-pub mod accounts;
 mod auth;
 pub mod callbacks;
+pub mod cluster;
 pub mod config;
 mod connection;
 mod http;
@@ -31,7 +31,8 @@ mod state;
 pub mod stats;
 mod tls;
 
-pub use config::{AppConfig, Cli, ServerConfig};
+pub use cluster::Cluster;
+pub use config::{AppConfig, Cli, ClusterConfig, RedisTarget, ServerConfig};
 pub use metrics::Metrics;
 pub use policy::{DevicePolicy, PlatformPolicy};
 pub use registry::{AccountKey, MemoryRegistry, SessionRegistry};
@@ -66,27 +67,66 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
 pub struct Server {
     shared: Arc<Shared>,
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     admin_listener: Option<TcpListener>,
 }
 
 impl Server {
-    /// Binds the configured address, with sessions kept in memory.
+    /// Binds the configured addresses. With a cluster configured, first joins it: connects to
+    /// its Redis and takes this node's lease (an unreachable Redis fails the bind).
     pub async fn bind(config: ServerConfig) -> std::io::Result<Server> {
-        Server::bind_with_registry(config, Arc::new(MemoryRegistry::default())).await
+        let Some(cluster_config) = &config.cluster else {
+            let registry = Arc::new(MemoryRegistry::new(config.lockout));
+            return Server::bind_with(config, registry, None);
+        };
+        let joined = async {
+            let cluster = Cluster::join(cluster_config, config.lockout).await?;
+            cluster.renew(true).await?;
+            Ok::<_, registry::RegistryError>(cluster)
+        };
+        let cluster = joined.await.map_err(std::io::Error::other)?;
+        Server::bind_with(config, cluster.clone(), Some(cluster))
     }
 
-    /// Binds the configured address, with sessions kept in `registry`.
-    pub async fn bind_with_registry(
+    /// Binds the configured address, with sessions kept in `registry` (which must not be a
+    /// cluster's: [`Server::bind`] joins those).
+    pub fn bind_with_registry(
         config: ServerConfig,
         registry: Arc<dyn SessionRegistry>,
     ) -> std::io::Result<Server> {
+        Server::bind_with(config, registry, None)
+    }
+
+    fn bind_with(
+        config: ServerConfig,
+        registry: Arc<dyn SessionRegistry>,
+        cluster: Option<Arc<Cluster>>,
+    ) -> std::io::Result<Server> {
         let listener = listen(config.listen)?;
+        let metrics_listener = config.metrics_listen.map(listen).transpose()?;
         let admin_listener = config.admin_listen.map(listen).transpose()?;
         Ok(Server {
-            shared: Arc::new(Shared::new(config, registry)),
+            shared: Arc::new(Shared::new(config, registry, cluster)),
             listener,
+            metrics_listener,
             admin_listener,
         })
+    }
+
+    /// Where `/metrics` and `/healthz` are served when they have a listener of their own.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .map(|l| l.local_addr().expect("a bound listener has an address"))
+    }
+
+    /// Where the REST API is served: its own listener's address (`--admin-listen`), or the main
+    /// one.
+    pub fn rest_addr(&self) -> SocketAddr {
+        self.admin_listener.as_ref().map_or_else(
+            || self.local_addr(),
+            |l| l.local_addr().expect("a bound listener has an address"),
+        )
     }
 
     /// The address actually bound (the port is chosen here when the configuration says 0).
@@ -101,35 +141,38 @@ impl Server {
         url(&self.shared, self.local_addr())
     }
 
-    /// The base URL of the REST API (`http://` or `https://`, without `/v4`).
-    pub fn rest_url(&self) -> String {
-        rest_url(&self.shared, self.rest_addr())
-    }
-
-    fn rest_addr(&self) -> SocketAddr {
-        self.admin_listener
-            .as_ref()
-            .map_or_else(|| self.local_addr(), |l| l.local_addr().expect("bound"))
-    }
-
-    /// Serves until `signal` completes, then tells every client the server is going away and
-    /// waits (up to the configured grace period) for their connections to close.
+    /// Serves until `signal` completes, then (in a cluster) takes this node's sessions out of
+    /// the store, tells every client the server is going away and waits (up to the configured
+    /// grace period) for their connections to close.
     pub async fn run_until(self, signal: impl Future<Output = ()>) {
         let shared = self.shared.clone();
-        let accepting = tokio::spawn(http::accept_loop(
-            shared.clone(),
-            self.listener,
-            http::Serves::Main,
-        ));
-        let admin = self
-            .admin_listener
-            .map(|l| tokio::spawn(http::accept_loop(shared.clone(), l, http::Serves::Admin)));
+        let separate_metrics = self.metrics_listener.is_some();
+        let main = http::router(shared.clone(), !separate_metrics);
+        let accepting = tokio::spawn(http::accept_loop(shared.clone(), self.listener, main));
+        let metrics = self.metrics_listener.map(|listener| {
+            let router = http::observability_router(shared.clone());
+            tokio::spawn(http::accept_loop(shared.clone(), listener, router))
+        });
+        let admin = self.admin_listener.map(|listener| {
+            let router = http::admin_router(shared.clone());
+            tokio::spawn(http::accept_loop(shared.clone(), listener, router))
+        });
+        let upkeep = shared
+            .cluster
+            .clone()
+            .map(|cluster| tokio::spawn(cluster::maintain(shared.clone(), cluster)));
         signal.await;
         info!("shutting down");
+        if let Some(cluster) = &shared.cluster {
+            cluster.leave(&shared).await;
+        }
         shared.shutdown.cancel();
         let _ = accepting.await;
-        if let Some(admin) = admin {
-            let _ = admin.await;
+        for listening in [metrics, admin].into_iter().flatten() {
+            let _ = listening.await;
+        }
+        if let Some(upkeep) = upkeep {
+            let _ = upkeep.await;
         }
         shared.tasks.close();
         if tokio::time::timeout(shared.config.shutdown_grace, shared.tasks.wait())
@@ -147,6 +190,7 @@ impl Server {
     pub fn spawn(self) -> RunningServer {
         let shared = self.shared.clone();
         let local_addr = self.local_addr();
+        let metrics_addr = self.metrics_addr();
         let rest_addr = self.rest_addr();
         let stop = tokio_util::sync::CancellationToken::new();
         let stopped = stop.clone();
@@ -154,6 +198,7 @@ impl Server {
         RunningServer {
             shared,
             local_addr,
+            metrics_addr,
             rest_addr,
             stop,
             task,
@@ -165,6 +210,7 @@ impl Server {
 pub struct RunningServer {
     shared: Arc<Shared>,
     local_addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     rest_addr: SocketAddr,
     stop: tokio_util::sync::CancellationToken,
     task: JoinHandle<()>,
@@ -183,7 +229,12 @@ impl RunningServer {
 
     /// The base URL of the REST API (`http://` or `https://`, without `/v4`).
     pub fn rest_url(&self) -> String {
-        rest_url(&self.shared, self.rest_addr)
+        let scheme = if self.shared.config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.rest_addr)
     }
 
     /// The server's counters.
@@ -196,9 +247,31 @@ impl RunningServer {
         &self.shared.callbacks.counts
     }
 
+    /// Where `/metrics` and `/healthz` are served, when not on [`RunningServer::local_addr`].
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
     /// The server's session registry.
     pub fn registry(&self) -> &Arc<dyn SessionRegistry> {
         &self.shared.registry
+    }
+
+    /// This node's membership of its cluster, if it is in one.
+    pub fn cluster(&self) -> Option<&Arc<Cluster>> {
+        self.shared.cluster.as_ref()
+    }
+
+    /// How many sessions are connected to this node.
+    pub fn sessions_held(&self) -> usize {
+        self.shared.hub.len()
+    }
+
+    /// Stops at once, as a crashed node would: no session leaves the store, and no client hears
+    /// that the node is going away (the connections simply drop). For tests of what the other
+    /// nodes do about a dead one.
+    pub fn abort(self) {
+        self.task.abort();
     }
 
     /// Shuts down gracefully and waits until it is done.
@@ -213,15 +286,6 @@ fn url(shared: &Shared, addr: SocketAddr) -> String {
         "wss"
     } else {
         "ws"
-    };
-    format!("{scheme}://{addr}")
-}
-
-fn rest_url(shared: &Shared, addr: SocketAddr) -> String {
-    let scheme = if shared.config.tls.is_some() {
-        "https"
-    } else {
-        "http"
     };
     format!("{scheme}://{addr}")
 }

@@ -87,12 +87,14 @@ impl DevicePolicy {
 /// One online session, as the registry keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionInfo {
-    /// Unique across servers.
+    /// Unique across nodes.
     pub session_id: String,
     /// Where the instance runs.
     pub platform: Platform,
     /// Stable across the instance's reconnects.
     pub instance_id: String,
+    /// The node the session is connected to (its token: node id and incarnation).
+    pub node: String,
 }
 
 /// What a login did to the account's other sessions.
@@ -101,26 +103,26 @@ pub struct Admission {
     /// The account had never logged in before: this login registered it.
     pub first_login: bool,
     /// Sessions of the same instance (a reconnect): closed without a kick.
-    pub replaced: Vec<String>,
-    /// Sessions that lost their place, with why and their platform: each gets the
-    /// kicked-offline push.
-    pub kicked: Vec<(String, KickReason, Platform)>,
+    pub replaced: Vec<SessionInfo>,
+    /// Sessions that lost their place: each gets the kicked-offline push.
+    pub kicked: Vec<(SessionInfo, KickReason)>,
 }
 
 /// Adds `new` to `online` (oldest first), removing what the policy no longer allows, and says what
-/// was removed. The same instance logging in again replaces its own session and kicks no one.
+/// was removed. The same instance logging in again replaces its own session and kicks no one; the
+/// same session admitted again (a node re-registering what it holds) replaces nothing.
 pub fn admit(online: &mut Vec<SessionInfo>, new: SessionInfo, policy: &DevicePolicy) -> Admission {
     let mut admission = Admission::default();
     online.retain(|s| {
-        if s.instance_id == new.instance_id {
-            admission.replaced.push(s.session_id.clone());
+        if s.session_id == new.session_id {
+            false
+        } else if s.instance_id == new.instance_id {
+            admission.replaced.push(s.clone());
             false
         } else if policy.conflicts(s.platform, new.platform) {
-            admission.kicked.push((
-                s.session_id.clone(),
-                KickReason::PlatformConflict,
-                s.platform,
-            ));
+            admission
+                .kicked
+                .push((s.clone(), KickReason::PlatformConflict));
             false
         } else {
             true
@@ -132,9 +134,7 @@ pub fn admit(online: &mut Vec<SessionInfo>, new: SessionInfo, policy: &DevicePol
     online.retain(|s| {
         if excess > 0 && s.platform == new.platform {
             excess -= 1;
-            admission
-                .kicked
-                .push((s.session_id.clone(), KickReason::DeviceLimit, s.platform));
+            admission.kicked.push((s.clone(), KickReason::DeviceLimit));
             false
         } else {
             true
@@ -172,6 +172,7 @@ mod tests {
             session_id: id.into(),
             platform,
             instance_id: format!("inst-{id}"),
+            node: "n1".into(),
         }
     }
 
@@ -187,6 +188,14 @@ mod tests {
         online.iter().map(|s| s.session_id.as_str()).collect()
     }
 
+    fn kicked(admission: &Admission) -> Vec<(&str, KickReason)> {
+        admission
+            .kicked
+            .iter()
+            .map(|(s, reason)| (s.session_id.as_str(), *reason))
+            .collect()
+    }
+
     #[test]
     fn default_policy_allows_one_instance_per_platform() {
         let p = DevicePolicy::default();
@@ -199,10 +208,7 @@ mod tests {
         assert!(admit(&mut online, session("w1", Web), &p).kicked.is_empty());
         assert!(admit(&mut online, session("m1", Mac), &p).kicked.is_empty());
         let second = admit(&mut online, session("a2", Android), &p);
-        assert_eq!(
-            second.kicked,
-            vec![("a1".into(), KickReason::DeviceLimit, Android)]
-        );
+        assert_eq!(kicked(&second), [("a1", KickReason::DeviceLimit)]);
         assert_eq!(ids(&online), ["w1", "m1", "a2"]);
     }
 
@@ -218,10 +224,7 @@ mod tests {
             );
         }
         let fourth = admit(&mut online, session("i4", IPhone), &p);
-        assert_eq!(
-            fourth.kicked,
-            vec![("i1".into(), KickReason::DeviceLimit, IPhone)]
-        );
+        assert_eq!(kicked(&fourth), [("i1", KickReason::DeviceLimit)]);
         assert_eq!(ids(&online), ["i2", "i3", "i4"]);
     }
 
@@ -231,10 +234,10 @@ mod tests {
         let mut online = vec![session("a1", Android), session("a2", Android)];
         let web = admit(&mut online, session("w1", Web), &p);
         assert_eq!(
-            web.kicked,
-            vec![
-                ("a1".into(), KickReason::PlatformConflict, Android),
-                ("a2".into(), KickReason::PlatformConflict, Android)
+            kicked(&web),
+            [
+                ("a1", KickReason::PlatformConflict),
+                ("a2", KickReason::PlatformConflict)
             ]
         );
         assert_eq!(ids(&online), ["w1"]);
@@ -245,16 +248,10 @@ mod tests {
         let p = policy(PlatformPolicy::MobileOrDesktopPlusWeb, 1, 1);
         let mut online = vec![session("a1", Android), session("w1", Web)];
         let ipad = admit(&mut online, session("p1", IPad), &p);
-        assert_eq!(
-            ipad.kicked,
-            vec![("a1".into(), KickReason::PlatformConflict, Android)]
-        );
+        assert_eq!(kicked(&ipad), [("a1", KickReason::PlatformConflict)]);
         assert_eq!(ids(&online), ["w1", "p1"]);
         let web = admit(&mut online, session("w2", Web), &p);
-        assert_eq!(
-            web.kicked,
-            vec![("w1".into(), KickReason::DeviceLimit, Web)]
-        );
+        assert_eq!(kicked(&web), [("w1", KickReason::DeviceLimit)]);
         assert_eq!(ids(&online), ["p1", "w2"]);
     }
 
@@ -265,7 +262,7 @@ mod tests {
         let mut again = session("a1-reconnect", Android);
         again.instance_id = "inst-a1".into();
         let admission = admit(&mut online, again, &p);
-        assert_eq!(admission.replaced, vec!["a1".to_string()]);
+        assert_eq!(ids(&admission.replaced), ["a1"]);
         assert!(admission.kicked.is_empty());
         assert_eq!(ids(&online), ["w1", "a1-reconnect"]);
     }
@@ -283,6 +280,15 @@ mod tests {
         let admission = admit_reconnect(&mut online, back, &p).unwrap();
         assert!(admission.kicked.is_empty());
         assert_eq!(ids(&online), ["b1", "a1"]);
+    }
+
+    #[test]
+    fn the_same_session_admitted_again_replaces_nothing() {
+        let p = DevicePolicy::default();
+        let mut online = vec![session("a1", Android), session("w1", Web)];
+        let admission = admit(&mut online, session("a1", Android), &p);
+        assert_eq!(admission, Admission::default());
+        assert_eq!(ids(&online), ["w1", "a1"]);
     }
 
     #[test]

@@ -1,11 +1,11 @@
-//! What every connection of one server shares.
+//! What every connection of one node shares.
 
-use crate::accounts::{AccountDirectory, MemoryAccounts};
 use crate::callbacks::Callbacks;
+use crate::cluster::Cluster;
 use crate::config::ServerConfig;
-use crate::hub::Hub;
-use crate::lockout::Lockout;
+use crate::hub::{Ending, Hub};
 use crate::metrics::Metrics;
+use crate::policy::SessionInfo;
 use crate::registry::SessionRegistry;
 use crate::rest::RateLimits;
 use crate::stats::DailyStats;
@@ -14,24 +14,22 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-/// The state behind one running server.
+/// The state behind one running node.
 pub struct Shared {
     /// Apps, policies, limits.
     pub config: ServerConfig,
-    /// Who is online.
+    /// Who is online, which accounts exist, which are locked.
     pub registry: Arc<dyn SessionRegistry>,
-    /// The sessions connected to this server.
+    /// The other nodes, when this one is part of a cluster.
+    pub cluster: Option<Arc<Cluster>>,
+    /// The sessions connected to this node.
     pub hub: Hub,
-    /// Failed-login counts.
-    pub lockout: Lockout,
     /// Counters for `/metrics`.
     pub metrics: Metrics,
-    /// Cancelled when the server shuts down.
+    /// Cancelled when the node shuts down.
     pub shutdown: CancellationToken,
     /// Every connection task, so that shutdown can wait for them.
     pub tasks: TaskTracker,
-    /// Which accounts exist, and whose tickets a kick revoked.
-    pub accounts: Arc<dyn AccountDirectory>,
     /// Daily figures for `getappinfo`.
     pub stats: DailyStats,
     /// The state-change callback queue.
@@ -41,20 +39,34 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// New state for a server with this configuration.
-    pub fn new(config: ServerConfig, registry: Arc<dyn SessionRegistry>) -> Self {
+    /// New state for a node with this configuration.
+    pub fn new(
+        config: ServerConfig,
+        registry: Arc<dyn SessionRegistry>,
+        cluster: Option<Arc<Cluster>>,
+    ) -> Self {
         Shared {
-            lockout: Lockout::new(config.lockout),
             stats: DailyStats::new(config.day_offset),
             config,
             registry,
+            cluster,
             hub: Hub::default(),
             metrics: Metrics::default(),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
-            accounts: Arc::new(MemoryAccounts::default()),
             callbacks: Callbacks::default(),
             rest_limits: RateLimits::default(),
+        }
+    }
+
+    /// Ends a session that the registry has already taken offline, wherever it is connected:
+    /// here through the hub, on another node through the cluster's kick channel. Never waits for
+    /// the session's connection.
+    pub fn end(&self, session: &SessionInfo, ending: Ending) {
+        if session.node == self.registry.node() {
+            self.hub.end(&session.session_id, ending);
+        } else if let Some(cluster) = &self.cluster {
+            cluster.send_ending(session, ending);
         }
     }
 }

@@ -17,7 +17,7 @@ async fn a_login_succeeds_registers_the_account_and_reports_the_server_time() {
         (outcome.result.code, outcome.result.desc.as_str()),
         (0, "ok")
     );
-    assert_eq!(outcome.result.session_id.len(), 32);
+    assert_eq!(outcome.result.session_id.len(), 16);
     assert!(outcome.result.server_time_ms >= before_ms);
     assert_eq!(sessions(&server, "alice").await.len(), 1);
     assert_eq!(

@@ -1,11 +1,10 @@
 //! Who may call: an administrator of the app, proven by an ordinary UserSig for that identifier,
 //! checked exactly like a login (same codes, same lockout).
 
-use super::envelope::{CODE_BAD_APP, Params, RestError};
-use crate::auth::verify_ticket;
+use super::envelope::{CODE_BAD_APP, CODE_INTERNAL, Params, RestError};
+use crate::auth::{CODE_LOCKED, DESC_LOCKED, authenticate};
 use crate::registry::AccountKey;
 use crate::state::{Shared, unix_millis};
-use std::time::Instant;
 
 /// A valid ticket of someone who is not an administrator, for the account commands (their
 /// pages say 70403).
@@ -14,7 +13,7 @@ const CODE_NOT_ADMIN_ACCOUNT: u32 = 70403;
 const CODE_NOT_ADMIN: u32 = 60010;
 
 /// Checks that the caller is an administrator of the app with a valid ticket.
-pub fn authorize(shared: &Shared, params: &Params, service: &str) -> Result<(), RestError> {
+pub async fn authorize(shared: &Shared, params: &Params, service: &str) -> Result<(), RestError> {
     let app = shared
         .config
         .apps
@@ -24,14 +23,18 @@ pub fn authorize(shared: &Shared, params: &Params, service: &str) -> Result<(), 
         sdk_app_id: params.sdk_app_id,
         user_id: params.identifier.clone(),
     };
-    verify_ticket(
-        shared,
-        &caller,
-        &params.user_sig,
-        unix_millis() / 1000,
-        Instant::now(),
-    )
-    .map_err(|e| RestError::new(e.code, e.desc))?;
+    authenticate(shared, &caller, &params.user_sig, unix_millis() / 1000)
+        .await
+        .map_err(|e| RestError::new(e.code, e.desc))?;
+    // A login learns of a lock at admission; a call has no admission, so it asks.
+    match shared.registry.is_locked(&caller).await {
+        Ok(false) => {}
+        Ok(true) => return Err(RestError::new(CODE_LOCKED, DESC_LOCKED)),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read an administrator's lockout");
+            return Err(RestError::new(CODE_INTERNAL, "server internal error"));
+        }
+    }
     if !app.rest.admins.contains(&params.identifier) {
         let code = if service == "im_open_login_svc" {
             CODE_NOT_ADMIN_ACCOUNT

@@ -2,7 +2,6 @@
 //! spellings of Tencent's docs and client libraries), their limits, and what they do.
 
 use super::envelope::{CODE_INTERNAL, CODE_NOT_IMPORTED, RestError, decode_body};
-use crate::accounts::AccountDirectory;
 use crate::callbacks::{Event, StateChange};
 use crate::hub::Ending;
 use crate::registry::{AccountKey, RegistryError};
@@ -225,12 +224,12 @@ impl Command {
             sdk_app_id: app,
             user_id: user_id.to_owned(),
         };
-        let accounts = shared.accounts.as_ref();
+        let registry = shared.registry.as_ref();
         let mut out = Map::new();
         match self {
             Command::Import(profile) => {
                 check_profile(&profile)?;
-                import(shared, accounts, &key(&profile.user_id)).await?;
+                import(shared, &key(&profile.user_id)).await?;
             }
             Command::MultiImport(profiles) => {
                 let mut failed = vec![];
@@ -239,7 +238,7 @@ impl Command {
                         failed.push(Value::from(profile.user_id));
                         continue;
                     }
-                    import(shared, accounts, &key(&profile.user_id)).await?;
+                    import(shared, &key(&profile.user_id)).await?;
                 }
                 out.insert("FailAccounts".into(), failed.into());
             }
@@ -247,7 +246,7 @@ impl Command {
                 let mut results = vec![];
                 for id in ids {
                     let deleted = valid_user_id(&id).is_ok()
-                        && accounts.delete(&key(&id)).await.map_err(internal)?;
+                        && registry.unregister(&key(&id)).await.map_err(internal)?;
                     if deleted {
                         shared.stats.deleted(app, unix_millis());
                     }
@@ -264,18 +263,14 @@ impl Command {
                 out.insert("ResultItem".into(), results.into());
             }
             Command::Check(ids) => {
-                let keys: Vec<_> = ids.iter().map(|id| key(id)).collect();
-                let exist = accounts.exist(&keys).await.map_err(internal)?;
-                let results: Vec<_> = ids
-                    .into_iter()
-                    .zip(exist)
-                    .map(|(id, exists)| {
-                        let status = if exists { "Imported" } else { "NotImported" };
-                        json!({
-                            "UserID": id, "ResultCode": 0, "ResultInfo": "", "AccountStatus": status,
-                        })
-                    })
-                    .collect();
+                let mut results = vec![];
+                for id in ids {
+                    let exists = registry.is_registered(&key(&id)).await.map_err(internal)?;
+                    let status = if exists { "Imported" } else { "NotImported" };
+                    results.push(json!({
+                        "UserID": id, "ResultCode": 0, "ResultInfo": "", "AccountStatus": status,
+                    }));
+                }
                 out.insert("ResultItem".into(), results.into());
             }
             Command::Kick(user_id) => {
@@ -350,50 +345,45 @@ fn check_profile(profile: &Profile) -> Result<(), RestError> {
     Ok(())
 }
 
-async fn import(
-    shared: &Shared,
-    accounts: &dyn AccountDirectory,
-    account: &AccountKey,
-) -> Result<(), RestError> {
-    if accounts.import(account).await.map_err(internal)? {
+async fn import(shared: &Shared, account: &AccountKey) -> Result<(), RestError> {
+    if shared.registry.register(account).await.map_err(internal)? {
         shared.stats.registered(account.sdk_app_id, unix_millis());
     }
     Ok(())
 }
 
-/// Refuses the account's earlier tickets, then ends each of its sessions with the kicked-offline
-/// push. The account must exist (70107 otherwise).
+/// Takes every session of the account offline and refuses its earlier tickets, in one step of
+/// the registry, then ends each session wherever it is connected with the kicked-offline push.
+/// The account must exist (70107 otherwise).
 async fn kick(shared: &Shared, account: &AccountKey) -> Result<(), RestError> {
-    let revoked = shared
-        .accounts
-        .revoke_tickets(account, unix_millis() / 1000)
+    if !shared
+        .registry
+        .is_registered(account)
         .await
-        .map_err(internal)?;
-    if !revoked {
+        .map_err(internal)?
+    {
         return Err(RestError::new(
             CODE_NOT_IMPORTED,
             "the account does not exist",
         ));
     }
-    let sessions = shared.registry.sessions(account).await.map_err(internal)?;
-    for session in sessions {
-        if shared
-            .registry
-            .remove(account, &session.session_id)
-            .await
-            .map_err(internal)?
-        {
-            shared.metrics.kicks.fetch_add(1, Relaxed);
-            shared.stats.sessions_closed(account.sdk_app_id, 1);
-            shared.hub.end(
-                &session.session_id,
-                Ending::Kicked {
-                    reason: KickReason::Admin,
-                    by_platform: None,
-                },
-            );
-        }
+    let now_secs = unix_millis() / 1000;
+    let sessions = shared
+        .registry
+        .end_all(account, Some(now_secs))
+        .await
+        .map_err(internal)?;
+    let ending = Ending::Kicked {
+        reason: KickReason::Admin,
+        by_platform: None,
+    };
+    for session in &sessions {
+        shared.metrics.kicks.fetch_add(1, Relaxed);
+        shared.end(session, ending);
     }
+    shared
+        .stats
+        .sessions_closed(account.sdk_app_id, sessions.len());
     shared.callbacks.state_change(
         &shared.config,
         Event::now(account, StateChange::Logout, None),
@@ -421,17 +411,18 @@ async fn query_online(
     legacy: bool,
 ) -> Result<(Vec<Value>, Vec<Value>), RestError> {
     let status_field = if legacy { "State" } else { "Status" };
-    let keys: Vec<_> = ids
-        .iter()
-        .map(|id| AccountKey {
-            sdk_app_id: app,
-            user_id: id.clone(),
-        })
-        .collect();
-    let exist = shared.accounts.exist(&keys).await.map_err(internal)?;
     let (mut results, mut errors) = (vec![], vec![]);
-    for (key, exists) in keys.into_iter().zip(exist) {
-        if !exists {
+    for id in ids {
+        let key = AccountKey {
+            sdk_app_id: app,
+            user_id: id,
+        };
+        if !shared
+            .registry
+            .is_registered(&key)
+            .await
+            .map_err(internal)?
+        {
             errors.push(json!({ "To_Account": key.user_id, "ErrorCode": CODE_NOT_IMPORTED }));
             continue;
         }

@@ -151,7 +151,7 @@ async fn call(
     }
     let params = Params::parse(query)?;
     let service = spec.path.split('/').next().unwrap_or_default();
-    auth::authorize(shared, &params, service)?;
+    auth::authorize(shared, &params, service).await?;
     let rate = shared.config.apps[&params.sdk_app_id].rest.rate(spec);
     if !shared
         .rest_limits

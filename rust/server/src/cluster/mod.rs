@@ -1,0 +1,542 @@
+//! Several nodes serving as one: sessions, accounts and lockouts in a shared Redis.
+//!
+//! - **Admission** is one atomic step per login: the node reads nothing first; it guesses that
+//!   nothing of the account is online, computes the admission with [`crate::policy`] and sends it
+//!   to a compare-and-set script (`lua/admit.lua`) with the lockout and invalidation checks. When
+//!   the guess was wrong the script answers the account's sessions instead, and the node computes
+//!   again from them: one round trip for an account with nothing else online, two otherwise,
+//!   more only while concurrent logins of the same account race.
+//! - **Endings** (kicks, replacements) travel to the node that holds the session through that
+//!   node's stream (`tim:k:TOKEN`), never to every node ([`kicks`]).
+//! - **Leases**: each node renews its lease every third of `--node-lease`; sessions of a node
+//!   whose lease ran out count for nothing and are swept by a live node ([`lease`]). When the node
+//!   finds that the store no longer knows it (Redis restarted empty, or the node was cut off past
+//!   its lease), it admits every session it holds again, as reconnects.
+
+mod keys;
+mod kicks;
+mod lease;
+mod store;
+
+pub use store::StoreStats;
+
+use crate::config::ClusterConfig;
+use crate::hub::Ending;
+use crate::lockout::LockoutRules;
+use crate::policy::{Admission, SessionInfo, admit, admit_reconnect};
+use crate::registry::{AccountKey, LoginAttempt, RegistryError, SessionRegistry, Verdict};
+use futures_util::future::{BoxFuture, FutureExt};
+use redis::{Script, Value};
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use store::{Connection, Store};
+use tracing::info;
+
+/// Longest a store call may take before the call counts as failed (a login then answers 70169).
+const STORE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Rounds of compare-and-set one admission may take while other logins of the same account race
+/// it; each lost round lets another login through, so this bounds only pathological contention.
+const MAX_ADMIT_ROUNDS: usize = 64;
+
+/// The scripts, each loaded once per process and sent as EVALSHA.
+struct Scripts {
+    admit: Script,
+    remove: Script,
+    evict_node: Script,
+    end_all: Script,
+    failure: Script,
+    locked: Script,
+    lease: Script,
+    leave: Script,
+}
+
+impl Scripts {
+    fn new() -> Self {
+        Scripts {
+            admit: Script::new(include_str!("lua/admit.lua")),
+            remove: Script::new(include_str!("lua/remove.lua")),
+            evict_node: Script::new(include_str!("lua/evict_node.lua")),
+            end_all: Script::new(include_str!("lua/end_all.lua")),
+            failure: Script::new(include_str!("lua/failure.lua")),
+            locked: Script::new(include_str!("lua/locked.lua")),
+            lease: Script::new(include_str!("lua/lease.lua")),
+            leave: Script::new(include_str!("lua/leave.lua")),
+        }
+    }
+}
+
+/// Counters of the cluster's work, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct ClusterStats {
+    /// Endings sent to sessions on other nodes.
+    pub kicks_sent: AtomicU64,
+    /// Endings other nodes sent to sessions here.
+    pub kicks_received: AtomicU64,
+    /// Lease renewals that succeeded.
+    pub lease_renewals: AtomicU64,
+    /// Times the store had forgotten this node (restarted empty, or the lease ran out).
+    pub lease_losses: AtomicU64,
+    /// Sessions admitted again after the store had forgotten this node.
+    pub reregistrations: AtomicU64,
+    /// Sessions of dead nodes taken off by this node's sweeps.
+    pub swept: AtomicU64,
+}
+
+/// This node's membership of a cluster: a [`SessionRegistry`] on Redis, the node's lease, and
+/// its stream of endings.
+pub struct Cluster {
+    token: String,
+    lease: Duration,
+    lockout: LockoutRules,
+    store: Store,
+    /// A connection of its own for the blocking read of this node's stream.
+    stream_connection: Connection,
+    scripts: Scripts,
+    /// Nodes whose lease has run out, as of the last renewal: their sessions count for nothing.
+    dead: RwLock<HashSet<String>>,
+    /// Sessions that ended here while the store could not hear it, to take off when it can.
+    pending_removals: Mutex<Vec<(AccountKey, String)>>,
+    /// Counters of the store's calls.
+    pub store_stats: Arc<StoreStats>,
+    /// Counters of the cluster's work.
+    pub stats: ClusterStats,
+}
+
+impl Cluster {
+    /// Connects to the cluster's Redis. Fails when Redis cannot be reached now.
+    pub async fn join(
+        config: &ClusterConfig,
+        lockout: LockoutRules,
+    ) -> Result<Arc<Cluster>, RegistryError> {
+        let store_stats = Arc::new(StoreStats::default());
+        let connection = Connection::open(&config.redis, STORE_TIMEOUT).await?;
+        let stream_connection =
+            Connection::open(&config.redis, kicks::BLOCK + STORE_TIMEOUT).await?;
+        let token = format!("{}#{:08x}", config.node_id, rand::random::<u32>());
+        info!(node = %token, "joining the cluster");
+        Ok(Arc::new(Cluster {
+            token,
+            lease: config.lease,
+            lockout,
+            store: Store::new(connection, STORE_TIMEOUT, store_stats.clone()),
+            stream_connection,
+            scripts: Scripts::new(),
+            dead: RwLock::default(),
+            pending_removals: Mutex::default(),
+            store_stats,
+            stats: ClusterStats::default(),
+        }))
+    }
+
+    /// This node's token: its id and this run's incarnation.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// Whether the store answered the last call: what `/healthz` reports.
+    pub fn reachable(&self) -> bool {
+        self.store_stats.reachable.load(Relaxed)
+    }
+
+    fn is_dead(&self, node: &str) -> bool {
+        self.dead
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(node)
+    }
+
+    /// The live sessions in an account hash, and the dead nodes' sessions found beside them.
+    fn live(&self, sessions: Vec<SessionInfo>) -> (Vec<SessionInfo>, Vec<SessionInfo>) {
+        sessions.into_iter().partition(|s| !self.is_dead(&s.node))
+    }
+
+    /// The account's hash, as `HGETALL` answers it.
+    async fn read_account(&self, account: &AccountKey) -> Result<Vec<SessionInfo>, RegistryError> {
+        let fields: Vec<(String, String)> = self
+            .store
+            .query(redis::cmd("HGETALL").arg(keys::sessions(account)))
+            .await?;
+        Ok(keys::parse_account(&fields).1)
+    }
+
+    /// The atomic admission: compare-and-set rounds until one applies (see the module docs).
+    /// `reregister` is a session this node already holds, admitted again after the store forgot
+    /// it: it skips the lockout and invalidation checks.
+    async fn admit_rounds(
+        &self,
+        account: &AccountKey,
+        attempt: &LoginAttempt<'_>,
+        reregister: bool,
+    ) -> Result<Verdict, RegistryError> {
+        let (hash, lockout) = (keys::sessions(account), keys::lockout(account));
+        // The first round guesses that nothing is online; the script says when that is wrong.
+        let mut seen: Option<(String, Vec<SessionInfo>)> = None;
+        for _ in 0..MAX_ADMIT_ROUNDS {
+            let (version, online) = seen.take().unwrap_or_default();
+            let (mut online, ghosts) = self.live(online);
+            let admission = if attempt.reconnect {
+                match admit_reconnect(&mut online, attempt.session.clone(), attempt.policy) {
+                    Some(admission) => admission,
+                    None => return Ok(Verdict::NoRoom),
+                }
+            } else {
+                admit(&mut online, attempt.session.clone(), attempt.policy)
+            };
+            let mut invocation = self.scripts.admit.prepare_invoke();
+            invocation
+                .key(&hash)
+                .key(&lockout)
+                .arg(&version)
+                .arg(attempt.ticket_time)
+                .arg(if reregister { "1" } else { "0" })
+                .arg(&attempt.session.session_id)
+                .arg(keys::session_value(&attempt.session));
+            for gone in displaced(&admission).chain(&ghosts) {
+                invocation.arg(&gone.session_id);
+            }
+            let answer: Vec<Value> = self.store.invoke(&invocation).await?;
+            match admit_answer(&answer)? {
+                AdmitAnswer::Applied { first_login } => {
+                    return Ok(Verdict::Admitted(Admission {
+                        first_login,
+                        ..admission
+                    }));
+                }
+                AdmitAnswer::Locked => return Ok(Verdict::Locked),
+                AdmitAnswer::Invalid => return Ok(Verdict::Invalidated),
+                AdmitAnswer::Stale(fields) => {
+                    let (version, sessions) = keys::parse_account(&fields);
+                    seen = Some((version, sessions));
+                }
+            }
+        }
+        Err(RegistryError(format!(
+            "{MAX_ADMIT_ROUNDS} concurrent logins of one account kept racing"
+        )))
+    }
+
+    /// Sends `ending` to a session connected to another node, through that node's stream. Does
+    /// not wait: a login never waits for another node.
+    pub fn send_ending(self: &Arc<Self>, session: &SessionInfo, ending: Ending) {
+        let cluster = self.clone();
+        let session = session.clone();
+        tokio::spawn(async move { kicks::send(&cluster, &session, ending).await });
+    }
+
+    /// Counters for `/metrics`, in the Prometheus text format.
+    pub fn render_metrics(&self, out: &mut String) {
+        let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
+        };
+        let s = &self.store_stats;
+        metric(
+            "tim_store_up",
+            "gauge",
+            "Whether the last call to Redis was answered.",
+            u64::from(self.reachable()),
+        );
+        metric(
+            "tim_store_errors_total",
+            "counter",
+            "Calls to Redis that failed or timed out.",
+            s.errors.load(Relaxed),
+        );
+        let c = &self.stats;
+        metric(
+            "tim_cross_node_kicks_sent_total",
+            "counter",
+            "Endings sent to sessions on other nodes.",
+            c.kicks_sent.load(Relaxed),
+        );
+        metric(
+            "tim_cross_node_kicks_received_total",
+            "counter",
+            "Endings received from other nodes.",
+            c.kicks_received.load(Relaxed),
+        );
+        metric(
+            "tim_lease_renewals_total",
+            "counter",
+            "Lease renewals that succeeded.",
+            c.lease_renewals.load(Relaxed),
+        );
+        metric(
+            "tim_lease_losses_total",
+            "counter",
+            "Times Redis had forgotten this node.",
+            c.lease_losses.load(Relaxed),
+        );
+        metric(
+            "tim_reregistrations_total",
+            "counter",
+            "Sessions admitted again after Redis forgot this node.",
+            c.reregistrations.load(Relaxed),
+        );
+        metric(
+            "tim_swept_sessions_total",
+            "counter",
+            "Sessions of dead nodes taken off by this node.",
+            c.swept.load(Relaxed),
+        );
+        let name = "tim_store_latency_seconds";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Round trips of answered calls to Redis.\n# TYPE {name} histogram"
+        );
+        let mut cumulative = 0;
+        for (bound, count) in store::LATENCY_BUCKETS.iter().zip(&s.latency_buckets) {
+            cumulative += count.load(Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
+        }
+        let calls = s.calls.load(Relaxed);
+        let sum = s.latency_micros.load(Relaxed) as f64 / 1e6;
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{le=\"+Inf\"}} {calls}\n{name}_sum {sum}\n{name}_count {calls}"
+        );
+    }
+}
+
+/// The sessions an admission takes off the account.
+fn displaced(admission: &Admission) -> impl Iterator<Item = &SessionInfo> {
+    admission
+        .replaced
+        .iter()
+        .chain(admission.kicked.iter().map(|(s, _)| s))
+}
+
+enum AdmitAnswer {
+    Applied { first_login: bool },
+    Locked,
+    Invalid,
+    Stale(Vec<(String, String)>),
+}
+
+fn admit_answer(answer: &[Value]) -> Result<AdmitAnswer, RegistryError> {
+    let unexpected = || {
+        RegistryError(format!(
+            "unexpected answer of the admission script: {answer:?}"
+        ))
+    };
+    let word: String = answer
+        .first()
+        .and_then(|v| redis::from_redis_value_ref(v).ok())
+        .ok_or_else(unexpected)?;
+    match word.as_str() {
+        "ok" => {
+            let first: i64 = answer
+                .get(1)
+                .and_then(|v| redis::from_redis_value_ref(v).ok())
+                .ok_or_else(unexpected)?;
+            Ok(AdmitAnswer::Applied {
+                first_login: first == 1,
+            })
+        }
+        "locked" => Ok(AdmitAnswer::Locked),
+        "invalid" => Ok(AdmitAnswer::Invalid),
+        "stale" => {
+            let flat: Vec<String> = answer
+                .get(1)
+                .and_then(|v| redis::from_redis_value_ref(v).ok())
+                .ok_or_else(unexpected)?;
+            Ok(AdmitAnswer::Stale(pairs(flat)))
+        }
+        _ => Err(unexpected()),
+    }
+}
+
+/// `[f1, v1, f2, v2, ...]` as pairs.
+fn pairs(flat: Vec<String>) -> Vec<(String, String)> {
+    let mut flat = flat.into_iter();
+    let mut out = vec![];
+    while let (Some(field), Some(value)) = (flat.next(), flat.next()) {
+        out.push((field, value));
+    }
+    out
+}
+
+type Answer<'a, T> = BoxFuture<'a, Result<T, RegistryError>>;
+
+impl SessionRegistry for Cluster {
+    fn node(&self) -> &str {
+        &self.token
+    }
+
+    fn admit<'a>(
+        &'a self,
+        account: &'a AccountKey,
+        attempt: LoginAttempt<'a>,
+    ) -> Answer<'a, Verdict> {
+        async move {
+            // The index entry goes first, in the same round trip as the admission: whatever is
+            // online for this node is always in its index, so a sweep of the node finds it.
+            let mut index = redis::cmd("SADD");
+            index
+                .arg(keys::node_index(&self.token))
+                .arg(keys::index_member(account));
+            let index = self.store.query::<i64>(&index);
+            let (indexed, verdict) =
+                tokio::join!(index, self.admit_rounds(account, &attempt, false));
+            if let Err(e) = &verdict {
+                // The script may have run although its answer was lost: take the session off
+                // once the store answers again.
+                self.defer_removal(account, &attempt.session.session_id);
+                return Err(e.clone());
+            }
+            indexed?;
+            verdict
+        }
+        .boxed()
+    }
+
+    fn record_failure<'a>(&'a self, account: &'a AccountKey) -> Answer<'a, bool> {
+        async move {
+            let rules = self.lockout;
+            let mut invocation = self.scripts.failure.prepare_invoke();
+            invocation
+                .key(keys::lockout(account))
+                .arg(rules.max_failures)
+                .arg(millis(rules.window))
+                .arg(millis(rules.lock_for));
+            let locked: i64 = self.store.invoke(&invocation).await?;
+            Ok(locked == 1)
+        }
+        .boxed()
+    }
+
+    fn is_locked<'a>(&'a self, account: &'a AccountKey) -> Answer<'a, bool> {
+        async move {
+            let mut invocation = self.scripts.locked.prepare_invoke();
+            invocation.key(keys::lockout(account));
+            let locked: i64 = self.store.invoke(&invocation).await?;
+            Ok(locked == 1)
+        }
+        .boxed()
+    }
+
+    fn remove<'a>(&'a self, account: &'a AccountKey, session_id: &'a str) -> Answer<'a, bool> {
+        async move {
+            let result = self.remove_now(account, session_id).await;
+            if result.is_err() {
+                self.defer_removal(account, session_id);
+            }
+            result
+        }
+        .boxed()
+    }
+
+    fn sessions<'a>(&'a self, account: &'a AccountKey) -> Answer<'a, Vec<SessionInfo>> {
+        async move { Ok(self.live(self.read_account(account).await?).0) }.boxed()
+    }
+
+    fn end_all<'a>(
+        &'a self,
+        account: &'a AccountKey,
+        invalidate_before: Option<u64>,
+    ) -> Answer<'a, Vec<SessionInfo>> {
+        async move {
+            let mut invocation = self.scripts.end_all.prepare_invoke();
+            invocation
+                .key(keys::sessions(account))
+                .arg(invalidate_before.map_or(String::new(), |t| t.to_string()));
+            let flat: Vec<String> = self.store.invoke(&invocation).await?;
+            let ended = pairs(flat)
+                .iter()
+                .filter_map(|(field, value)| keys::parse_session(field, value))
+                .map(|(_, session)| session)
+                .collect();
+            Ok(self.live(ended).0)
+        }
+        .boxed()
+    }
+
+    fn register<'a>(&'a self, account: &'a AccountKey) -> Answer<'a, bool> {
+        async move {
+            let now_ms = crate::state::unix_millis();
+            let new: i64 = self
+                .store
+                .query(
+                    redis::cmd("HSETNX")
+                        .arg(keys::sessions(account))
+                        .arg("r")
+                        .arg(now_ms),
+                )
+                .await?;
+            Ok(new == 1)
+        }
+        .boxed()
+    }
+
+    fn unregister<'a>(&'a self, account: &'a AccountKey) -> Answer<'a, bool> {
+        async move {
+            let removed: i64 = self
+                .store
+                .query(
+                    redis::cmd("HDEL")
+                        .arg(keys::sessions(account))
+                        .arg("r")
+                        .arg("x"),
+                )
+                .await?;
+            Ok(removed > 0)
+        }
+        .boxed()
+    }
+
+    fn is_registered<'a>(&'a self, account: &'a AccountKey) -> Answer<'a, bool> {
+        async move {
+            self.store
+                .query(redis::cmd("HEXISTS").arg(keys::sessions(account)).arg("r"))
+                .await
+        }
+        .boxed()
+    }
+}
+
+impl Cluster {
+    /// Takes a session off, and the account off this node's index when it was the node's last
+    /// session of the account.
+    async fn remove_now(
+        &self,
+        account: &AccountKey,
+        session_id: &str,
+    ) -> Result<bool, RegistryError> {
+        let mut invocation = self.scripts.remove.prepare_invoke();
+        invocation
+            .key(keys::sessions(account))
+            .arg(session_id)
+            .arg(&self.token);
+        let (removed, still_held): (i64, i64) = self.store.invoke(&invocation).await?;
+        if still_held == 0 {
+            self.store
+                .query::<i64>(
+                    redis::cmd("SREM")
+                        .arg(keys::node_index(&self.token))
+                        .arg(keys::index_member(account)),
+                )
+                .await?;
+        }
+        Ok(removed == 1)
+    }
+
+    fn defer_removal(&self, account: &AccountKey, session_id: &str) {
+        self.pending_removals
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((account.clone(), session_id.to_owned()));
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+pub use lease::maintain;

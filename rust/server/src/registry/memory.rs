@@ -1,0 +1,274 @@
+//! The default registry: one process, everything in memory, every step under one lock.
+
+use super::{AccountKey, LoginAttempt, RegistryError, SessionRegistry, Verdict};
+use crate::lockout::{Lockout, LockoutRules};
+use crate::policy::{SessionInfo, admit, admit_reconnect};
+use futures_util::future::{BoxFuture, FutureExt, ready};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// The node name sessions of a [`MemoryRegistry`] carry: there is no other node.
+pub const LOCAL_NODE: &str = "local";
+
+/// Sessions, accounts and lockouts of one process.
+#[derive(Default)]
+pub struct MemoryRegistry {
+    state: Mutex<MemoryState>,
+    lockout: Lockout,
+}
+
+#[derive(Default)]
+struct MemoryState {
+    online: HashMap<AccountKey, Vec<SessionInfo>>,
+    /// Registered accounts, with the time before which their tickets are refused (0: none).
+    accounts: HashMap<AccountKey, u64>,
+}
+
+impl MemoryRegistry {
+    /// A registry whose lockout follows `rules`.
+    pub fn new(rules: LockoutRules) -> Self {
+        MemoryRegistry {
+            state: Mutex::default(),
+            lockout: Lockout::new(rules),
+        }
+    }
+
+    fn with_state<T>(&self, f: impl FnOnce(&mut MemoryState) -> T) -> T {
+        // A panic while holding the lock leaves consistent data (every mutation is a single
+        // step), so a poisoned lock is safe to keep using.
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut state)
+    }
+}
+
+type Answer<'a, T> = BoxFuture<'a, Result<T, RegistryError>>;
+
+fn answer<'a, T: Send + 'a>(value: T) -> Answer<'a, T> {
+    ready(Ok(value)).boxed()
+}
+
+impl SessionRegistry for MemoryRegistry {
+    fn node(&self) -> &str {
+        LOCAL_NODE
+    }
+
+    fn admit<'a>(
+        &'a self,
+        account: &'a AccountKey,
+        attempt: LoginAttempt<'a>,
+    ) -> Answer<'a, Verdict> {
+        if self.lockout.is_locked(account, Instant::now()) {
+            return answer(Verdict::Locked);
+        }
+        let verdict = self.with_state(|state| {
+            let invalid_before = state.accounts.get(account).copied().unwrap_or(0);
+            if attempt.ticket_time < invalid_before {
+                return Verdict::Invalidated;
+            }
+            let online = state.online.entry(account.clone()).or_default();
+            let admission = if attempt.reconnect {
+                admit_reconnect(online, attempt.session, attempt.policy)
+            } else {
+                Some(admit(online, attempt.session, attempt.policy))
+            };
+            if online.is_empty() {
+                state.online.remove(account);
+            }
+            match admission {
+                None => Verdict::NoRoom,
+                Some(mut admission) => {
+                    admission.first_login = !state.accounts.contains_key(account);
+                    state.accounts.entry(account.clone()).or_insert(0);
+                    Verdict::Admitted(admission)
+                }
+            }
+        });
+        if matches!(verdict, Verdict::Admitted(_)) {
+            self.lockout.record_success(account);
+        }
+        answer(verdict)
+    }
+
+    fn record_failure<'a>(&'a self, account: &'a AccountKey) -> Answer<'a, bool> {
+        answer(self.lockout.record_failure(account, Instant::now()))
+    }
+
+    fn is_locked<'a>(&'a self, account: &'a AccountKey) -> Answer<'a, bool> {
+        answer(self.lockout.is_locked(account, Instant::now()))
+    }
+
+    fn remove<'a>(&'a self, account: &'a AccountKey, session_id: &'a str) -> Answer<'a, bool> {
+        answer(self.with_state(|state| {
+            let Some(online) = state.online.get_mut(account) else {
+                return false;
+            };
+            let before = online.len();
+            online.retain(|s| s.session_id != session_id);
+            let removed = online.len() != before;
+            if online.is_empty() {
+                state.online.remove(account);
+            }
+            removed
+        }))
+    }
+
+    fn sessions<'a>(&'a self, account: &'a AccountKey) -> Answer<'a, Vec<SessionInfo>> {
+        answer(self.with_state(|state| state.online.get(account).cloned().unwrap_or_default()))
+    }
+
+    fn end_all<'a>(
+        &'a self,
+        account: &'a AccountKey,
+        invalidate_before: Option<u64>,
+    ) -> Answer<'a, Vec<SessionInfo>> {
+        answer(self.with_state(|state| {
+            if let Some(before) = invalidate_before {
+                let invalid = state.accounts.entry(account.clone()).or_insert(0);
+                *invalid = (*invalid).max(before);
+            }
+            state.online.remove(account).unwrap_or_default()
+        }))
+    }
+
+    fn register<'a>(&'a self, account: &'a AccountKey) -> Answer<'a, bool> {
+        answer(self.with_state(|state| state.accounts.insert(account.clone(), 0).is_none()))
+    }
+
+    fn unregister<'a>(&'a self, account: &'a AccountKey) -> Answer<'a, bool> {
+        answer(self.with_state(|state| state.accounts.remove(account).is_some()))
+    }
+
+    fn is_registered<'a>(&'a self, account: &'a AccountKey) -> Answer<'a, bool> {
+        answer(self.with_state(|state| state.accounts.contains_key(account)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::DevicePolicy;
+    use tim_protocol::Platform;
+
+    fn session(id: &str) -> SessionInfo {
+        SessionInfo {
+            session_id: id.into(),
+            platform: Platform::Android,
+            instance_id: id.into(),
+            node: LOCAL_NODE.into(),
+        }
+    }
+
+    fn attempt<'a>(id: &str, policy: &'a DevicePolicy, ticket_time: u64) -> LoginAttempt<'a> {
+        LoginAttempt {
+            session: session(id),
+            policy,
+            reconnect: false,
+            ticket_time,
+        }
+    }
+
+    fn alice() -> AccountKey {
+        AccountKey {
+            sdk_app_id: 1,
+            user_id: "alice".into(),
+        }
+    }
+
+    fn admitted(verdict: Verdict) -> crate::policy::Admission {
+        match verdict {
+            Verdict::Admitted(admission) => admission,
+            other => panic!("not admitted: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn first_login_registers_and_logout_frees_the_account_entry() {
+        let registry = MemoryRegistry::default();
+        let (alice, policy) = (alice(), DevicePolicy::default());
+        let first = admitted(
+            registry
+                .admit(&alice, attempt("s1", &policy, 1))
+                .await
+                .unwrap(),
+        );
+        assert!(first.first_login);
+        let second = admitted(
+            registry
+                .admit(&alice, attempt("s2", &policy, 1))
+                .await
+                .unwrap(),
+        );
+        assert!(!second.first_login);
+        assert_eq!(second.kicked.len(), 1);
+        assert!(
+            !registry.remove(&alice, "s1").await.unwrap(),
+            "s1 was kicked already"
+        );
+        assert!(registry.remove(&alice, "s2").await.unwrap());
+        assert!(registry.sessions(&alice).await.unwrap().is_empty());
+        assert!(registry.with_state(|s| s.online.is_empty()));
+        let again = admitted(
+            registry
+                .admit(&alice, attempt("s3", &policy, 1))
+                .await
+                .unwrap(),
+        );
+        assert!(!again.first_login, "the account stays registered");
+    }
+
+    #[tokio::test]
+    async fn ending_all_sessions_refuses_older_tickets_only() {
+        let registry = MemoryRegistry::default();
+        let (alice, policy) = (alice(), DevicePolicy::default());
+        registry
+            .admit(&alice, attempt("s1", &policy, 100))
+            .await
+            .unwrap();
+        let ended = registry.end_all(&alice, Some(200)).await.unwrap();
+        assert_eq!(ended, [session("s1")]);
+        assert_eq!(
+            registry
+                .admit(&alice, attempt("s2", &policy, 199))
+                .await
+                .unwrap(),
+            Verdict::Invalidated
+        );
+        admitted(
+            registry
+                .admit(&alice, attempt("s3", &policy, 200))
+                .await
+                .unwrap(),
+        );
+        assert!(registry.unregister(&alice).await.unwrap());
+        assert!(!registry.is_registered(&alice).await.unwrap());
+        assert!(registry.register(&alice).await.unwrap());
+        assert!(!registry.register(&alice).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_locked_account_is_refused_even_with_a_good_ticket() {
+        let registry = MemoryRegistry::new(LockoutRules {
+            max_failures: 2,
+            ..LockoutRules::default()
+        });
+        let (alice, policy) = (alice(), DevicePolicy::default());
+        assert!(!registry.record_failure(&alice).await.unwrap());
+        assert!(!registry.is_locked(&alice).await.unwrap());
+        assert!(!registry.record_failure(&alice).await.unwrap());
+        assert!(registry.is_locked(&alice).await.unwrap());
+        assert!(registry.record_failure(&alice).await.unwrap());
+        let bob = AccountKey {
+            user_id: "bob".into(),
+            ..alice.clone()
+        };
+        assert!(!registry.is_locked(&bob).await.unwrap());
+        assert_eq!(
+            registry
+                .admit(&alice, attempt("s1", &policy, 1))
+                .await
+                .unwrap(),
+            Verdict::Locked
+        );
+    }
+}

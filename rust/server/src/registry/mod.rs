@@ -1,0 +1,140 @@
+//! Where the server keeps who is online, which accounts exist, and which accounts are locked.
+//!
+//! The [`SessionRegistry`] trait is what the connection handling talks to. [`MemoryRegistry`]
+//! serves one process; [`RedisRegistry`](crate::cluster::RedisRegistry) lets several nodes serve
+//! as one. Both apply the same rules, which live once in [`crate::policy`]: a registry only makes
+//! them atomic per account.
+
+mod memory;
+
+pub use memory::MemoryRegistry;
+
+use crate::policy::{Admission, DevicePolicy, SessionInfo};
+use futures_util::future::BoxFuture;
+use std::fmt;
+
+/// An account: the same UserID in two apps is two accounts.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AccountKey {
+    /// The app.
+    pub sdk_app_id: u64,
+    /// The UserID.
+    pub user_id: String,
+}
+
+/// A registry that could not do what was asked: a shared store unreachable or too slow. Logins
+/// that meet it answer 70169 (retry); sessions already online are not affected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryError(pub String);
+
+impl fmt::Display for RegistryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "session registry: {}", self.0)
+    }
+}
+
+impl std::error::Error for RegistryError {}
+
+/// A login that passed its ticket check and asks for a place online.
+#[derive(Debug, Clone)]
+pub struct LoginAttempt<'a> {
+    /// The session it would put online.
+    pub session: SessionInfo,
+    /// The app's multi-device policy.
+    pub policy: &'a DevicePolicy,
+    /// The SDK is reconnecting by itself: it may replace its own session but displace no other.
+    pub reconnect: bool,
+    /// When its ticket was signed (Unix seconds, `TLS.time`): tickets signed before the account's
+    /// sessions were invalidated are refused.
+    pub ticket_time: u64,
+}
+
+/// What a registry answered a login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Online; the displaced sessions must be ended wherever they are connected.
+    Admitted(Admission),
+    /// A reconnect with no room left: another device took the place while it was offline (6208).
+    NoRoom,
+    /// Too many failed logins lately (70050).
+    Locked,
+    /// The ticket was signed before the account's sessions were invalidated (70052).
+    Invalidated,
+}
+
+/// The sessions of every account, and which accounts exist and are locked.
+///
+/// Every method is atomic per account. Methods return boxed futures so that the trait stays
+/// object-safe and a registry backed by a network store is used exactly like the in-memory one.
+pub trait SessionRegistry: Send + Sync + 'static {
+    /// The node this registry puts sessions online for; every [`SessionInfo`] admitted here names
+    /// it, and sessions naming another node are connected there.
+    fn node(&self) -> &str;
+
+    /// Puts a session online under its app's policy, unless the account is locked, the ticket was
+    /// invalidated, or (for a reconnect) there is no room. Registers the account on its first
+    /// login and forgets its failed logins. Concurrent logins of one account leave exactly what
+    /// the policy allows.
+    fn admit<'a>(
+        &'a self,
+        account: &'a AccountKey,
+        attempt: LoginAttempt<'a>,
+    ) -> BoxFuture<'a, Result<Verdict, RegistryError>>;
+
+    /// Counts a failed login of the account towards its lockout. Returns whether the account was
+    /// already locked (the login then answers 70050 rather than its ticket's code).
+    fn record_failure<'a>(
+        &'a self,
+        account: &'a AccountKey,
+    ) -> BoxFuture<'a, Result<bool, RegistryError>>;
+
+    /// Whether the account is locked out now (an administrator's REST call with a good ticket
+    /// answers 70050 then, as a login does).
+    fn is_locked<'a>(
+        &'a self,
+        account: &'a AccountKey,
+    ) -> BoxFuture<'a, Result<bool, RegistryError>>;
+
+    /// Takes a session offline. Returns whether it was online (a kicked session was already taken
+    /// off by the login that kicked it).
+    fn remove<'a>(
+        &'a self,
+        account: &'a AccountKey,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<bool, RegistryError>>;
+
+    /// The account's online sessions, oldest first. Sessions of a node whose lease has run out
+    /// are not online.
+    fn sessions<'a>(
+        &'a self,
+        account: &'a AccountKey,
+    ) -> BoxFuture<'a, Result<Vec<SessionInfo>, RegistryError>>;
+
+    /// Takes every session of the account offline and returns them, so that the caller ends
+    /// them. With `invalidate_before` (Unix seconds), tickets signed before then are refused from
+    /// now on (Tencent's REST `kick`).
+    fn end_all<'a>(
+        &'a self,
+        account: &'a AccountKey,
+        invalidate_before: Option<u64>,
+    ) -> BoxFuture<'a, Result<Vec<SessionInfo>, RegistryError>>;
+
+    /// Registers an account without a login (REST import). Returns whether it is new.
+    fn register<'a>(
+        &'a self,
+        account: &'a AccountKey,
+    ) -> BoxFuture<'a, Result<bool, RegistryError>>;
+
+    /// Forgets an account and its invalidation. Returns whether it existed. Sessions online stay
+    /// online: end them first with [`SessionRegistry::end_all`].
+    fn unregister<'a>(
+        &'a self,
+        account: &'a AccountKey,
+    ) -> BoxFuture<'a, Result<bool, RegistryError>>;
+
+    /// Whether the account is registered.
+    fn is_registered<'a>(
+        &'a self,
+        account: &'a AccountKey,
+    ) -> BoxFuture<'a, Result<bool, RegistryError>>;
+}
