@@ -19,11 +19,12 @@ export function sign(user, { expire = 86400, time, key = KEY } = {}) {
 }
 
 /**
- * Starts `tim-server` on `listen` (a free loopback port by default) and resolves once it prints
- * its listening line. `stop()` sends SIGTERM and waits for the exit; `kill()` sends SIGKILL.
+ * Starts `tim-server` on `listen` (a free loopback port by default), with `args` after the app,
+ * and resolves once it prints its listening line. `stop()` sends SIGTERM and waits for the exit;
+ * `kill()` sends SIGKILL.
  */
-export async function startServer(listen = '127.0.0.1:0') {
-  const child = spawn(bin('tim-server'), ['--listen', listen, '--app', `${APP}:${KEY}`], {
+export async function startServer(listen = '127.0.0.1:0', args = []) {
+  const child = spawn(bin('tim-server'), ['--listen', listen, '--app', `${APP}:${KEY}`, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, RUST_LOG: 'warn' },
   });

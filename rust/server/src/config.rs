@@ -43,7 +43,7 @@ impl fmt::Debug for AppConfig {
 /// Where a cluster keeps its shared state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RedisTarget {
-    /// One Redis server (`redis://` or `rediss://` with TLS).
+    /// One Redis server (`redis://`, `rediss://` with TLS, or `redis+unix://` on a local socket).
     Single(String),
     /// A Redis Cluster, by seed URLs (any of its masters; the rest are discovered).
     Cluster(Vec<String>),
@@ -208,6 +208,10 @@ pub struct Cli {
     /// Web instances allowed for the apps given with --app (1 to 10).
     #[arg(long)]
     pub web_instances: Option<u8>,
+    /// Post state-change callbacks of the apps given with --app to this URL (no token; the
+    /// config file's `[app.callback]` takes one).
+    #[arg(long, value_name = "URL")]
+    pub callback_url: Option<String>,
     /// Seconds of silence after which a connection is closed.
     #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
     pub heartbeat_timeout: Option<f64>,
@@ -233,7 +237,7 @@ pub struct Cli {
     #[arg(long, value_name = "ADDR")]
     pub metrics_listen: Option<SocketAddr>,
     /// Join the cluster of every node started with the same Redis: redis://HOST:PORT[/DB],
-    /// rediss:// for TLS; a Redis Cluster as redis+cluster://HOST:PORT,HOST:PORT or as this flag
+    /// rediss:// for TLS, redis+unix:///PATH for a local socket; a Redis Cluster as redis+cluster://HOST:PORT,HOST:PORT or as this flag
     /// repeated once per seed.
     #[arg(long = "redis", value_name = "URL")]
     pub redis: Vec<String>,
@@ -321,11 +325,14 @@ fn redis_target(urls: &[String]) -> Result<RedisTarget, String> {
 }
 
 fn check_redis_url(url: &str) -> Result<(), String> {
-    if url.starts_with("redis://") || url.starts_with("rediss://") {
+    if ["redis://", "rediss://", "redis+unix://"]
+        .iter()
+        .any(|scheme| url.starts_with(scheme))
+    {
         Ok(())
     } else {
         Err(format!(
-            "{url}: a Redis URL starts with redis://, rediss:// or redis+cluster://"
+            "{url}: a Redis URL starts with redis://, rediss://, redis+unix:// or redis+cluster://"
         ))
     }
 }
@@ -412,6 +419,14 @@ impl ServerConfig {
             policy.native_instances = cli.instances.unwrap_or(policy.native_instances);
             policy.web_instances = cli.web_instances.unwrap_or(policy.web_instances);
             policy.validate()?;
+            if let Some(url) = &cli.callback_url {
+                let callback = CallbackConfig {
+                    url: url.clone(),
+                    token: None,
+                };
+                callback.validate()?;
+                app.callback = Some(callback);
+            }
         }
         if let Some(secs) = cli.heartbeat_timeout {
             config.heartbeat_timeout = positive_seconds("--heartbeat-timeout", secs)?;
@@ -669,10 +684,28 @@ token = "secret-token"
             !format!("{app:?}").contains("secret-token"),
             "tokens are not printed"
         );
-        let flag =
-            ServerConfig::from_cli(&cli(&["--config", &toml, "--admin-listen", "127.0.0.1:0"]))
-                .unwrap();
+        let flag = ServerConfig::from_cli(&cli(&[
+            "--config",
+            &toml,
+            "--admin-listen",
+            "127.0.0.1:0",
+            "--app",
+            "8:k",
+            "--callback-url",
+            "http://127.0.0.1:9/cb",
+        ]))
+        .unwrap();
         assert_eq!(flag.admin_listen, Some("127.0.0.1:0".parse().unwrap()));
+        assert_eq!(
+            flag.apps[&8].callback.as_ref().unwrap().url,
+            "http://127.0.0.1:9/cb"
+        );
+        assert_eq!(
+            flag.apps[&7].callback.as_ref().unwrap().url,
+            "https://example.com/im"
+        );
+        let bad = ServerConfig::from_cli(&cli(&["--app", "8:k", "--callback-url", "nope"]));
+        assert!(bad.unwrap_err().contains("callback url"));
 
         for (bad, expected) in [
             ("admins = []", "admins must list"),

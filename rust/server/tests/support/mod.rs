@@ -9,6 +9,7 @@ use tim_server::{AppConfig, DevicePolicy, RunningServer, Server, ServerConfig};
 
 pub use tim_testkit::tickets::{APP, KEY, WAIT, now, ticket, ticket_for};
 
+pub mod redis;
 pub mod rest;
 
 pub fn config() -> ServerConfig {
