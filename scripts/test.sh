@@ -21,6 +21,8 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "Rust: cargo test (server, core, bridge, protocol, tickets, proxy)"
+# The cluster tests start Debian's redis-server on a socket of their own.
+command -v redis-server >/dev/null || (apt-get update && apt-get install -y redis-server)
 cargo test --workspace --locked
 
 step "TypeScript: npm ci, tsc --noEmit, eslint, jest"
