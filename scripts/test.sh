@@ -16,13 +16,24 @@ for component in rustfmt clippy; do
   rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
 done
 
+step "Debian packages: redis-server, redis-tools, haproxy (Redis and the balancer of the cluster tests)"
+missing=()
+for package in redis-server redis-tools haproxy; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  as_root=()
+  if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then as_root=(sudo); fi
+  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+redis-server --version
+
 step "Rust: cargo fmt --check, clippy -D warnings"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "Rust: cargo test (server, core, bridge, protocol, tickets, proxy)"
-# The cluster tests start Debian's redis-server on a socket of their own.
-command -v redis-server >/dev/null || (apt-get update && apt-get install -y redis-server)
+step "Rust: cargo test (server, core, bridge, protocol, tickets, test helpers)"
 cargo test --workspace --locked
 
 step "TypeScript: npm ci, tsc --noEmit, eslint, jest"

@@ -5,82 +5,54 @@
 //! which delays every chunk by a fixed time each way; the proxy delays data, not TCP's SYN, so the
 //! TCP handshake's round trip is not in the latency figures, and the report says so.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tim_core::{LogLevel, SdkConfig, SdkEvent, TimManager};
 use tim_testkit::tickets::{APP, KEY, ticket};
-use tim_testkit::{FaultProxy, TestPki};
+use tim_testkit::{FaultProxy, ServerProcess, TestPki};
 use tokio::sync::mpsc;
 
 const ONE_WAY: Duration = Duration::from_millis(20);
 
-struct ServerProcess(Child, String);
-
-impl ServerProcess {
-    fn start(listen: &str) -> ServerProcess {
-        Self::start_with(listen, &[])
-    }
-
-    /// A TLS server with the test PKI's certificate (written to a temporary folder).
-    fn start_tls(pki: &TestPki) -> ServerProcess {
-        let dir = std::env::temp_dir().join(format!("tim-bench-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-        std::fs::write(&cert, &pki.cert_pem).unwrap();
-        std::fs::write(&key, &pki.key_pem).unwrap();
-        let args = [
-            "--tls-cert",
-            cert.to_str().unwrap(),
-            "--tls-key",
-            key.to_str().unwrap(),
-        ];
-        let server = Self::start_with("127.0.0.1:0", &args);
-        let _ = std::fs::remove_dir_all(&dir);
-        server
-    }
-
-    fn start_with(listen: &str, extra: &[&str]) -> ServerProcess {
-        let bin = std::env::var("TIM_SERVER_BIN").unwrap_or_else(|_| {
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../target/release/tim-server"
-            )
-            .to_owned()
-        });
-        let mut child = Command::new(&bin)
-            .args(["--listen", listen, "--app", &format!("{APP}:{KEY}")])
-            .args(extra)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start {bin} ({e}); run `cargo build --release -p tim-server`")
-            });
-        let mut line = String::new();
-        BufReader::new(child.stdout.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .expect("listening line")
-            .to_owned();
-        ServerProcess(child, url)
-    }
-
-    fn addr(&self) -> std::net::SocketAddr {
-        let host_port = self.1.split_once("://").expect("a URL").1;
-        host_port.parse().unwrap()
-    }
+async fn start_server(listen: &str) -> ServerProcess {
+    start_server_with(listen, &[]).await
 }
 
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// A TLS server with the test PKI's certificate (written to a temporary folder).
+async fn start_tls_server(pki: &TestPki) -> ServerProcess {
+    let dir = std::env::temp_dir().join(format!("tim-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, &pki.cert_pem).unwrap();
+    std::fs::write(&key, &pki.key_pem).unwrap();
+    let args = [
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ];
+    let server = start_server_with("127.0.0.1:0", &args).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    server
+}
+
+async fn start_server_with(listen: &str, extra: &[&str]) -> ServerProcess {
+    let bin = std::env::var("TIM_SERVER_BIN").unwrap_or_else(|_| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../target/release/tim-server"
+        )
+        .to_owned()
+    });
+    let mut command = Command::new(&bin);
+    command
+        .args(["--listen", listen, "--app", &format!("{APP}:{KEY}")])
+        .args(extra)
+        .env("RUST_LOG", "warn");
+    ServerProcess::start(command, false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}; run `cargo build --release -p tim-server`"))
 }
 
 fn manager(url: &str) -> (TimManager, mpsc::UnboundedReceiver<SdkEvent>) {
@@ -142,7 +114,7 @@ async fn wait_for(
 
 async fn reconnect_time() {
     let failed = |e: &SdkEvent| matches!(e, SdkEvent::ConnectFailed { .. });
-    let server = ServerProcess::start("127.0.0.1:0");
+    let server = start_server("127.0.0.1:0").await;
     let addr = server.addr();
     let proxy = FaultProxy::start(addr).await;
     let (manager, mut events) = manager(&proxy.url_ws());
@@ -163,7 +135,7 @@ async fn reconnect_time() {
     // The server is killed, then starts again on the same port.
     drop(server);
     wait_for(&mut events, failed).await;
-    let server = ServerProcess::start(&addr.to_string());
+    let server = start_server(&addr.to_string()).await;
     let back = Instant::now();
     wait_for(&mut events, |e| *e == SdkEvent::ConnectSuccess).await;
     println!(
@@ -173,7 +145,7 @@ async fn reconnect_time() {
 
     drop(server);
     wait_for(&mut events, failed).await;
-    let server = ServerProcess::start(&addr.to_string());
+    let server = start_server(&addr.to_string()).await;
     let back = Instant::now();
     manager.network_changed();
     wait_for(&mut events, |e| *e == SdkEvent::ConnectSuccess).await;
@@ -197,13 +169,13 @@ fn rss_kib() -> u64 {
 async fn memory_per_manager(server: &ServerProcess) {
     const N: usize = 500;
     // Warm up the runtime, TLS-free transport and allocator before the baseline.
-    let (warm, _e) = manager(&server.1);
+    let (warm, _e) = manager(server.url());
     warm.login("warm", &ticket("warm")).await.unwrap();
     let before = rss_kib();
     let mut managers = Vec::with_capacity(N);
     for i in 0..N {
         let user = format!("user{i}");
-        let (manager, events) = manager(&server.1);
+        let (manager, events) = manager(server.url());
         manager.login(&user, &ticket(&user)).await.unwrap();
         managers.push((manager, events));
     }
@@ -219,12 +191,12 @@ async fn memory_per_manager(server: &ServerProcess) {
 
 #[tokio::main]
 async fn main() {
-    let server = ServerProcess::start("127.0.0.1:0");
+    let server = start_server("127.0.0.1:0").await;
     round_trips(&server, "ws", None).await;
     memory_per_manager(&server).await;
     drop(server);
     let pki = TestPki::new();
-    let server = ServerProcess::start_tls(&pki);
+    let server = start_tls_server(&pki).await;
     round_trips(&server, "wss", Some(pki.ca_pem())).await;
     drop(server);
     reconnect_time().await;

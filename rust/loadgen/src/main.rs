@@ -18,6 +18,7 @@ mod bench;
 
 use bench::idle::{IdleOptions, IdleReport};
 use bench::logins::{LoginsOptions, LoginsReport};
+use bench::online::{OnlineSessions, RedisSessions};
 use bench::server::{Target, TargetOptions};
 use bench::soak::{SoakOptions, SoakReport};
 use clap::{Args, Parser, Subcommand};
@@ -131,6 +132,15 @@ enum Command {
         /// Also fail if the server's RSS stays more than this many KiB over its baseline.
         #[arg(long, value_name = "KIB")]
         max_rss_retained_kib: Option<u64>,
+        /// Fail if the server's RSS after everyone left is more than this many percent over its
+        /// baseline (when the server is started here; 0 turns the check off).
+        #[arg(long, value_name = "PCT", default_value_t = 20.0)]
+        max_rss_over_baseline_pct: f64,
+        /// The Redis that the server's nodes share (`redis://HOST:PORT`; a Redis Cluster node
+        /// stands for its cluster): the end state then compares the clients' sessions, user and
+        /// instance, with the ones it holds.
+        #[arg(long, value_name = "URL")]
+        redis: Option<String>,
         /// Tokio worker threads of the load generator's own runtime (the SDK has its own two).
         #[arg(long, value_name = "N", default_value_t = 2)]
         threads: usize,
@@ -242,6 +252,8 @@ fn run(cli: Cli) -> Result<(), String> {
             ramp_concurrency,
             settle,
             max_rss_retained_kib,
+            max_rss_over_baseline_pct,
+            redis,
             threads: _,
         } => {
             let clients = between("--clients", clients, MAX_CLIENTS)?;
@@ -262,10 +274,17 @@ fn run(cli: Cli) -> Result<(), String> {
                 settle: seconds("--settle", settle, 60.0)?,
                 agree_within: Duration::from_secs(15),
                 max_rss_retained_kib,
+                max_rss_over_baseline_pct: (max_rss_over_baseline_pct > 0.0)
+                    .then_some(max_rss_over_baseline_pct),
             };
             bench::raise_fd_limit(clients as u64 + 3 * proxied as u64 + FD_RESERVE)?;
             let report = measure(&runtime, &target_options, &[], async |target| {
-                bench::soak::run(target, &options).await
+                let sessions = match &redis {
+                    Some(url) => Some(RedisSessions::connect(url).await?),
+                    None => None,
+                };
+                let online = sessions.as_ref().map(|s| s as &dyn OnlineSessions);
+                bench::soak::run(target, &options, online).await
             })?;
             print_soak(&report, cli.json);
             if !report.consistency.ok {
@@ -343,11 +362,12 @@ fn print_soak(r: &SoakReport, json: bool) {
     print_errors(&r.errors);
     match &r.rss_kib {
         Some(m) => println!(
-            "  server RSS KiB   baseline {}  peak {}  after {} ({:+} KiB, {:.0}% of the growth kept)",
+            "  server RSS KiB   baseline {}  peak {}  after {} ({:+} KiB, {:+.0}% of the baseline, {:.0}% of the growth kept)",
             m.baseline,
             m.peak,
             m.after,
             m.retained,
+            m.over_baseline_pct,
             m.retained_fraction * 100.0
         ),
         None => println!("  memory           not measured (attached to --url)"),
@@ -365,6 +385,12 @@ fn print_soak(r: &SoakReport, json: bool) {
         some(c.sessions_after_logout),
         some(c.connections_after_logout)
     );
+    if let Some(i) = &c.identities {
+        println!(
+            "  sessions         clients {}, server {} (user and instance; {} readings)",
+            i.clients, i.server, i.polls
+        );
+    }
     if c.ok {
         println!("  consistency      ok");
     } else {
@@ -429,7 +455,10 @@ fn print_idle(r: &IdleReport, json: bool) {
                 rss.baseline, rss.open
             );
             println!("  KiB per session  {per:.2}");
-            println!("  after close      {} KiB", rss.closed);
+            println!(
+                "  after close      {} KiB ({:+.0}% of the baseline)",
+                rss.closed, rss.closed_over_baseline_pct
+            );
             println!(
                 "  open again       {} KiB ({} other sessions)",
                 rss.reopened, r.sessions

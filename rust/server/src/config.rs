@@ -43,7 +43,7 @@ impl fmt::Debug for AppConfig {
 /// Where a cluster keeps its shared state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RedisTarget {
-    /// One Redis server (`redis://`, `rediss://` with TLS, or `redis+unix://` on a local socket).
+    /// One Redis server (`redis://` or `rediss://` with TLS).
     Single(String),
     /// A Redis Cluster, by seed URLs (any of its masters; the rest are discovered).
     Cluster(Vec<String>),
@@ -237,7 +237,7 @@ pub struct Cli {
     #[arg(long, value_name = "ADDR")]
     pub metrics_listen: Option<SocketAddr>,
     /// Join the cluster of every node started with the same Redis: redis://HOST:PORT[/DB],
-    /// rediss:// for TLS, redis+unix:///PATH for a local socket; a Redis Cluster as redis+cluster://HOST:PORT,HOST:PORT or as this flag
+    /// rediss:// for TLS; a Redis Cluster as redis+cluster://HOST:PORT,HOST:PORT or as this flag
     /// repeated once per seed.
     #[arg(long = "redis", value_name = "URL")]
     pub redis: Vec<String>,
@@ -325,14 +325,11 @@ fn redis_target(urls: &[String]) -> Result<RedisTarget, String> {
 }
 
 fn check_redis_url(url: &str) -> Result<(), String> {
-    if ["redis://", "rediss://", "redis+unix://"]
-        .iter()
-        .any(|scheme| url.starts_with(scheme))
-    {
+    if url.starts_with("redis://") || url.starts_with("rediss://") {
         Ok(())
     } else {
         Err(format!(
-            "{url}: a Redis URL starts with redis://, rediss://, redis+unix:// or redis+cluster://"
+            "{url}: a Redis URL starts with redis://, rediss:// or redis+cluster://"
         ))
     }
 }

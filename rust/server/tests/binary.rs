@@ -3,52 +3,41 @@
 
 mod support;
 
-use std::io::Read;
 use std::process::Command;
 use support::*;
-use tim_loadgen::{Connection, login_request};
 use tim_protocol::ServerFrame;
+use tim_testkit::client::{Connection, login_request};
 
 #[tokio::test]
 async fn sigterm_shuts_down_gracefully_and_logs_hold_no_secrets() {
     let app_flag = format!("{APP}:{KEY}");
-    let mut server = spawn(&["--listen", "127.0.0.1:0", "--app", &app_flag]);
-    assert!(server.url.starts_with("ws://127.0.0.1:"), "{}", server.url);
+    let mut server = spawn(&["--listen", "127.0.0.1:0", "--app", &app_flag]).await;
+    let url = server.url().to_owned();
+    assert!(url.starts_with("ws://127.0.0.1:"), "{url}");
 
     let good = ticket("alice");
-    let outcome = Connection::login(&server.url, &login_request(APP, "alice", &good, "i1"))
+    let outcome = Connection::login(&url, &login_request(APP, "alice", &good, "i1"))
         .await
         .unwrap();
     assert_eq!(outcome.result.code, 0);
     let mut alice = outcome.connection;
     let forged = ticket_for(APP, "guessed-key", "bob", now(), 600);
-    let refused = Connection::login(&server.url, &login_request(APP, "bob", &forged, "i2"))
+    let refused = Connection::login(&url, &login_request(APP, "bob", &forged, "i2"))
         .await
         .unwrap();
     assert_eq!(refused.result.code, 70009);
 
-    let status = Command::new("kill")
-        .args(["-TERM", &server.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    server.terminate();
     assert!(matches!(
         next(&mut alice).await,
         ServerFrame::GoingAway { .. }
     ));
     assert!(
-        server.child.wait().unwrap().success(),
+        server.wait(WAIT).await.unwrap().success(),
         "exit 0 after SIGTERM"
     );
 
-    let mut logs = String::new();
-    server
-        .child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .unwrap();
+    let logs = server.stderr().join("\n");
     assert!(
         logs.contains("login refused"),
         "debug logs were written:\n{logs}"

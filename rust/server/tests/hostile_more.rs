@@ -6,8 +6,8 @@ mod support;
 
 use std::time::Duration;
 use support::*;
-use tim_loadgen::{Message, connect, login_request};
 use tim_protocol::{ClientFrame, Platform, ServerFrame};
+use tim_testkit::client::{Message, connect, login_request};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;

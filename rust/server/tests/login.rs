@@ -4,9 +4,9 @@ mod support;
 
 use std::time::Duration;
 use support::*;
-use tim_loadgen::{Connection, connect, login_request};
 use tim_protocol::{ClientFrame, Platform, ServerFrame};
 use tim_server::AppConfig;
+use tim_testkit::client::{Connection, connect, login_request};
 
 #[tokio::test]
 async fn a_login_succeeds_registers_the_account_and_reports_the_server_time() {

@@ -19,7 +19,11 @@ fn with_policy(platforms: PlatformPolicy, native_instances: u8, web_instances: u
     config
 }
 
-async fn expect_kick(connection: &mut tim_loadgen::Connection, reason: KickReason, by: Platform) {
+async fn expect_kick(
+    connection: &mut tim_testkit::client::Connection,
+    reason: KickReason,
+    by: Platform,
+) {
     assert_eq!(
         next(connection).await,
         ServerFrame::KickedOffline {
@@ -131,7 +135,7 @@ async fn concurrent_logins_leave_exactly(limit: u8) {
         let request = request("alice", &format!("phone{i}"), Platform::Android);
         let url = server.url();
         async move {
-            let outcome = tim_loadgen::Connection::login(&url, &request)
+            let outcome = tim_testkit::client::Connection::login(&url, &request)
                 .await
                 .unwrap();
             assert_eq!(outcome.result.code, 0);

@@ -5,9 +5,9 @@ mod support;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 use support::*;
-use tim_loadgen::Message;
-use tim_loadgen::login_request;
 use tim_protocol::{ClientFrame, Platform, ServerFrame};
+use tim_testkit::client::Message;
+use tim_testkit::client::login_request;
 
 #[tokio::test]
 async fn pings_get_pongs_and_logout_takes_the_session_offline() {
@@ -147,7 +147,7 @@ async fn shutdown_tells_every_client_the_server_is_going_away() {
         assert_eq!(client.closed().await, 1001);
     }
     assert!(
-        tim_loadgen::connect(&url, None).await.is_err(),
+        tim_testkit::client::connect(&url, None).await.is_err(),
         "no longer listening"
     );
 }

@@ -8,10 +8,10 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::*;
-use tim_loadgen::Connection;
 use tim_protocol::Platform;
 use tim_server::{RunningServer, ServerConfig, TlsConfig};
 use tim_testkit::TestPki;
+use tim_testkit::client::Connection;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -221,7 +221,7 @@ async fn the_command_prints_a_wss_url_and_serves_it() {
     let files = PemFiles::new(&pki, "command");
     let app_flag = format!("{APP}:{KEY}");
     let (cert, key) = (files.path("cert.pem"), files.path("key.pem"));
-    let mut server = spawn(&[
+    let server = spawn(&[
         "--listen",
         "127.0.0.1:0",
         "--app",
@@ -230,11 +230,14 @@ async fn the_command_prints_a_wss_url_and_serves_it() {
         &cert,
         "--tls-key",
         &key,
-    ]);
-    assert!(server.url.starts_with("wss://127.0.0.1:"), "{}", server.url);
-    login_over_tls(&server.url, pki.client(BOTH), "alice").await;
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
+    ])
+    .await;
+    assert!(
+        server.url().starts_with("wss://127.0.0.1:"),
+        "{}",
+        server.url()
+    );
+    login_over_tls(server.url(), pki.client(BOTH), "alice").await;
 }
 
 #[test]

@@ -1,7 +1,14 @@
-//! Test helpers for the network faults a mobile client meets: [`FaultProxy`], a TCP proxy that a
-//! test puts between a client and `tim-server` to cut, stall, refuse or delay its connections;
-//! [`TestPki`], certificates made at test time for TLS; and [`tickets`], signed the way an
-//! app's business server signs them.
+//! What the tests of `tim-server` and the SDK stand on:
+//!
+//! - [`client`]: the raw protocol client (one WebSocket, frames in and out) that the server's
+//!   tests and the load generator speak through;
+//! - [`ServerProcess`]: the `tim-server` command, started and read the way scripts do;
+//! - [`RedisServer`] and [`RedisCluster`]: Debian's `redis-server` on free loopback ports, to be
+//!   killed, stopped and restarted empty; [`Haproxy`]: a TCP balancer in front of several nodes;
+//! - [`FaultProxy`]: a TCP proxy that a test puts between a client and a server to cut, stall,
+//!   refuse or delay its connections, or to move them to a restarted server;
+//! - [`TestPki`], certificates made at test time for TLS, and [`tickets`], signed the way an
+//!   app's business server signs them.
 //!
 //! ```no_run
 //! # async fn run(server: std::net::SocketAddr) {
@@ -16,10 +23,22 @@
 //! ```
 //!
 //! Every control takes effect when it returns, so tests need no sleeps to let a fault "settle".
+//! Every process a helper starts is killed when the helper is dropped.
 
+pub mod client;
+mod daemon;
+pub mod haproxy;
 mod pki;
 mod proxy;
+mod redis;
+mod scratch;
+mod server_process;
 pub mod tickets;
 
+/// The Redis client the helpers use, for a test's own commands.
+pub use ::redis as redis_client;
+pub use haproxy::Haproxy;
 pub use pki::TestPki;
 pub use proxy::FaultProxy;
+pub use redis::{RedisCluster, RedisServer};
+pub use server_process::ServerProcess;

@@ -1,5 +1,9 @@
 //! Memory per idle session: the server's resident memory before and while N logged-in sessions
 //! sit idle, after they close, and with N other sessions open again.
+//!
+//! The baseline is a server that knows the N accounts (each logged in and out once, a few at a
+//! time) and holds no session: an account's record stays for good, by design, so what must come
+//! back when the sessions close is everything above that.
 
 use super::server::Target;
 use super::{connect, count, error_kind, merge};
@@ -7,8 +11,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tim_loadgen::{Connection, login_request};
 use tim_protocol::LoginRequest;
+use tim_testkit::client::{Connection, login_request};
 use tim_usersig::Claims;
 
 /// How to run the idle measurement.
@@ -25,7 +29,7 @@ pub struct IdleOptions {
 /// The server's resident memory at the three readings, in KiB.
 #[derive(Debug, serde::Serialize)]
 pub struct Rss {
-    /// After start and a short warm-up, with no session open.
+    /// After start and the accounts' first logins, with no session open.
     pub baseline: u64,
     /// With every session open.
     pub open: u64,
@@ -33,6 +37,8 @@ pub struct Rss {
     pub closed: u64,
     /// With as many sessions open again: close to `open` if closing freed everything for reuse.
     pub reopened: u64,
+    /// `closed / baseline - 1`, in percent: what closing the sessions did not give back.
+    pub closed_over_baseline_pct: f64,
 }
 
 /// What the idle measurement found.
@@ -52,9 +58,8 @@ pub struct IdleReport {
     pub server_sessions_online: Option<u64>,
 }
 
-/// Logins done and closed before the baseline reading, so that it includes what the first
-/// connections allocate once (thread-local buffers, allocator arenas).
-const WARMUP_LOGINS: usize = 200;
+/// Other users logged in for the second round.
+const SECOND_ROUND_OFFSET: usize = 1_000_000;
 /// Per-login timeout.
 const LOGIN_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -68,24 +73,19 @@ pub async fn run(target: &Target, options: &IdleOptions) -> Result<IdleReport, S
         let ticket = tim_usersig::sign(&target.key, &Claims::new(target.app, &user, now, 86_400));
         login_request(target.app, &user, &ticket, "bench")
     };
-    let warmup: Vec<LoginRequest> = (0..WARMUP_LOGINS)
-        .map(|u| request(options.sessions + u))
-        .collect();
-    let requests: Vec<LoginRequest> = (0..options.sessions).map(request).collect();
+    let requests = Arc::new((0..options.sessions).map(request).collect::<Vec<_>>());
 
-    let (warm, errors) = open_all(target, Arc::new(warmup), options.concurrency).await;
+    // Every account logs in once, and out at once: the accounts exist, no session is held.
+    let (_, errors) = login_all(target, requests.clone(), options.concurrency, false).await;
     if !errors.is_empty() {
-        return Err(format!("warm-up logins failed: {errors:?}"));
-    }
-    for connection in warm {
-        connection.close().await;
+        return Err(format!("the accounts' first logins failed: {errors:?}"));
     }
     wait_for_sessions(target, 0).await;
     tokio::time::sleep(options.settle).await;
     let baseline = target.rss_kib();
 
     let started = Instant::now();
-    let (open, mut errors) = open_all(target, Arc::new(requests), options.concurrency).await;
+    let (open, mut errors) = login_all(target, requests, options.concurrency, true).await;
     let open_seconds = started.elapsed().as_secs_f64();
     tokio::time::sleep(options.settle).await;
     let rss_open = target.rss_kib();
@@ -101,9 +101,9 @@ pub async fn run(target: &Target, options: &IdleOptions) -> Result<IdleReport, S
 
     // A second round shows whether the memory kept after closing is reused or leaked.
     let again: Vec<LoginRequest> = (0..opened)
-        .map(|u| request(options.sessions + WARMUP_LOGINS + u))
+        .map(|u| request(SECOND_ROUND_OFFSET + u))
         .collect();
-    let (open, more_errors) = open_all(target, Arc::new(again), options.concurrency).await;
+    let (open, more_errors) = login_all(target, Arc::new(again), options.concurrency, true).await;
     merge(&mut errors, more_errors);
     tokio::time::sleep(options.settle).await;
     let reopened = target.rss_kib();
@@ -118,6 +118,7 @@ pub async fn run(target: &Target, options: &IdleOptions) -> Result<IdleReport, S
             open,
             closed,
             reopened,
+            closed_over_baseline_pct: (closed as f64 / baseline.max(1) as f64 - 1.0) * 100.0,
         }),
         _ => None,
     };
@@ -148,11 +149,13 @@ async fn wait_for_sessions(target: &Target, n: u64) {
     }
 }
 
-/// Logs every request in and keeps the connections open. Stops at the first failure.
-async fn open_all(
+/// Logs every request in, and keeps the connections open if `hold` (else closes each one once
+/// logged in). Stops at the first failure.
+async fn login_all(
     target: &Target,
     requests: Arc<Vec<LoginRequest>>,
     concurrency: usize,
+    hold: bool,
 ) -> (Vec<Connection>, BTreeMap<String, u64>) {
     let next = Arc::new(AtomicUsize::new(0));
     let workers: Vec<_> = (0..concurrency.min(requests.len()))
@@ -176,9 +179,10 @@ async fn open_all(
                             .map_err(|e| error_kind("login", &e))
                     };
                     match tokio::time::timeout(LOGIN_TIMEOUT, login).await {
-                        Ok(Ok(outcome)) if outcome.result.code == 0 => {
-                            open.push(outcome.connection)
-                        }
+                        Ok(Ok(outcome)) if outcome.result.code == 0 => match hold {
+                            true => open.push(outcome.connection),
+                            false => outcome.connection.close().await,
+                        },
                         Ok(Ok(outcome)) => count(&mut errors, outcome.result.code.to_string()),
                         Ok(Err(kind)) => count(&mut errors, kind),
                         Err(_) => count(&mut errors, "timeout".to_owned()),

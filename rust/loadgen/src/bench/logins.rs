@@ -9,8 +9,8 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tim_loadgen::{Connection, login_request};
 use tim_protocol::LoginRequest;
+use tim_testkit::client::{Connection, login_request};
 use tim_usersig::Claims;
 
 /// How to run the logins measurement.

@@ -3,13 +3,14 @@
 
 pub mod idle;
 pub mod logins;
+pub mod online;
 pub mod server;
 pub mod soak;
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::Duration;
-use tim_loadgen::client::Error;
+use tim_testkit::client::Error;
 use tokio::net::{TcpSocket, TcpStream};
 
 /// Raises this process's open file limit to at least `needed` (the server it starts inherits the

@@ -2,10 +2,10 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::process::Stdio;
+use std::process::Command;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, Command};
+use tim_testkit::ServerProcess;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// How to reach the server.
 #[derive(Debug, Clone)]
@@ -33,11 +33,8 @@ pub struct Target {
     /// The app's key.
     pub key: String,
     /// The server process, when started here.
-    child: Option<Child>,
+    process: Option<ServerProcess>,
 }
-
-/// How long the server gets to print its listening line.
-const START_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The loopback address in a `ws://HOST:PORT` URL, or why there is none.
 fn loopback_addr(url: &str) -> Result<SocketAddr, String> {
@@ -66,7 +63,7 @@ impl Target {
                 addr,
                 app: options.app,
                 key: options.key.clone(),
-                child: None,
+                process: None,
             });
         }
         let bin = &options.server_bin;
@@ -76,51 +73,30 @@ impl Target {
                 bin.display()
             ));
         }
-        let mut child = Command::new(bin)
+        let mut command = Command::new(bin);
+        command
             .args([
                 "--listen",
                 "127.0.0.1:0",
                 "--app",
                 &format!("{}:{}", options.app, options.key),
             ])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(if options.server_log {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
-            })
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
-        let stdout = child.stdout.take().ok_or("no stdout of the server")?;
-        let mut lines = BufReader::new(stdout).lines();
-        let line = tokio::time::timeout(START_TIMEOUT, lines.next_line())
-            .await
-            .map_err(|_| format!("the server printed no listening line within {START_TIMEOUT:?}"))?
-            .map_err(|e| format!("reading the server's stdout: {e}"))?
-            .ok_or("the server exited before listening (run with --server-log to see why)")?;
-        let url = line
-            .strip_prefix("listening on ")
-            .ok_or_else(|| format!("unexpected first line from the server: {line:?}"))?
-            .trim()
-            .to_owned();
+            .args(extra);
+        let process = ServerProcess::start(command, options.server_log).await?;
+        let url = process.url().to_owned();
         let addr = loopback_addr(&url)?;
-        // Nothing else is expected on stdout; keep reading so the server can never block on it.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Ok(Target {
             url,
             addr,
             app: options.app,
             key: options.key.clone(),
-            child: Some(child),
+            process: Some(process),
         })
     }
 
     /// The server's process id, when started here.
     pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().and_then(Child::id)
+        self.process.as_ref().and_then(ServerProcess::pid)
     }
 
     /// The server's resident memory in KiB, when started here.
@@ -164,9 +140,8 @@ impl Target {
 
     /// Stops the server if it was started here.
     pub async fn stop(self) {
-        if let Some(mut child) = self.child {
-            let _ = child.start_kill();
-            let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
+        if let Some(mut process) = self.process {
+            process.kill();
         }
     }
 }

@@ -6,16 +6,18 @@
 //! the first `proxied` clients have one and the others only log in, out and switch. Then the loops stop, every client settles, and what the clients believe is
 //! compared with what the server counts.
 //!
-//! Phases: every client logs in (the ramp: N sessions held at once); the churn for the duration;
+//! Phases: every account logs in once and out (accounts stay registered, so the memory baseline is
+//! read after this); every client logs in (the ramp: N sessions held at once); the churn for the duration;
 //! the stop (each loop finishes its call in flight, awaited); the settle check (every client
 //! logged in or logged out, and connected if logged in; the server's `tim_sessions_online` equal
 //! to the logged-in clients); everyone logs out and un-initialises (the server must then report 0
 //! sessions and 0 connections); the server's memory against its baseline.
 
+use super::online::{OnlineSessions, Pair};
 use super::server::Target;
 use super::{Percentiles, count, cpu_time, merge};
 use rand::Rng;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -44,6 +46,9 @@ pub struct SoakOptions {
     pub agree_within: Duration,
     /// Fail the run if the server keeps more than this over its baseline after everyone left.
     pub max_rss_retained_kib: Option<u64>,
+    /// Fail the run if the server's RSS after everyone left is more than this many percent over
+    /// its baseline.
+    pub max_rss_over_baseline_pct: Option<f64>,
 }
 
 /// A client's call that ran into this is counted as a timeout: the core bounds every call by its
@@ -69,6 +74,23 @@ pub struct SoakRss {
     pub retained: i64,
     /// `retained / (peak - baseline)`: 0 is back to the baseline, 1 is nothing given back.
     pub retained_fraction: f64,
+    /// `after / baseline - 1`, in percent.
+    pub over_baseline_pct: f64,
+}
+
+/// The `(UserID, instance)` pairs the clients believe online against the server's.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Identities {
+    /// Pairs the logged-in clients hold.
+    pub clients: usize,
+    /// Pairs the server reported at the last reading.
+    pub server: usize,
+    /// Readings until they matched (or the last one).
+    pub polls: usize,
+    /// Pairs only the clients have (the first 10).
+    pub only_clients: Vec<Pair>,
+    /// Pairs only the server has (the first 10).
+    pub only_server: Vec<Pair>,
 }
 
 /// What the final check found.
@@ -90,6 +112,11 @@ pub struct Consistency {
     pub sessions_after_logout: Option<u64>,
     /// `tim_connections_open` after everyone logged out and un-initialised.
     pub connections_after_logout: Option<u64>,
+    /// The settled clients' sessions against the server's, when the soak was given where to read
+    /// them (the in-process registry, or `--redis`).
+    pub identities: Option<Identities>,
+    /// The server's sessions of the soak's users after everyone logged out (the same source).
+    pub identities_after_logout: Option<Identities>,
     /// Kicks and expiries the clients saw (no two clients share a user, so none is expected).
     pub unexpected_events: u64,
     /// Whether every check passed.
@@ -153,6 +180,8 @@ struct Client {
     seen: watch::Sender<Seen>,
     /// Two users of its own, `(user, ticket)`, between which it switches.
     users: [(String, String); 2],
+    /// Its instance id (`soak-N`), which the server's sessions name.
+    instance: String,
 }
 
 /// What one client's loop did.
@@ -175,7 +204,9 @@ impl Client {
             false => None,
         };
         let manager = TimManager::new();
+        let instance = format!("soak-{i}");
         let config = SdkConfig {
+            instance_id: Some(instance.clone()),
             server_url: proxy
                 .as_ref()
                 .map_or_else(|| target.url.clone(), FaultProxy::url_ws),
@@ -212,6 +243,7 @@ impl Client {
             proxy,
             seen,
             users: [user("a"), user("b")],
+            instance,
         })
     }
 
@@ -357,18 +389,41 @@ async fn poll_metric(
     (first, last, polls)
 }
 
-/// Runs the soak against `target`.
-pub async fn run(target: &Target, options: &SoakOptions) -> Result<SoakReport, String> {
+/// Runs the soak against `target`; with `online`, the end state compares sessions one by one.
+pub async fn run(
+    target: &Target,
+    options: &SoakOptions,
+    online: Option<&dyn OnlineSessions>,
+) -> Result<SoakReport, String> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let baseline = target.rss_kib();
-    let mut peak_rss = baseline;
     let mut clients = Vec::with_capacity(options.clients);
     for i in 0..options.clients {
         let proxied = i < options.proxied;
         clients.push(Arc::new(Client::start(target, i, proxied, now).await?));
     }
+    let mut errors = BTreeMap::new();
+
+    // Every account logs in once, then out, before the baseline: an account's record stays for
+    // good, by design, so what must come back after the run is what the sessions took.
+    let registration = for_each(&clients, options.ramp_concurrency, |c| async move {
+        c.login(0).await?;
+        c.login(1).await?;
+        c.logout().await
+    })
+    .await;
+    for outcome in registration {
+        if let Err(code) = outcome {
+            count(&mut errors, format!("registration: {code}"));
+        }
+    }
+    poll_metric(target, "tim_sessions_online", options.agree_within, |n| {
+        n == 0
+    })
+    .await;
+    let baseline = target.rss_kib();
+    let mut peak_rss = baseline;
 
     // The ramp: everyone logged in at once.
     let ramp_started = Instant::now();
@@ -377,7 +432,6 @@ pub async fn run(target: &Target, options: &SoakOptions) -> Result<SoakReport, S
     })
     .await;
     let ramp_seconds = ramp_started.elapsed().as_secs_f64();
-    let mut errors = BTreeMap::new();
     for outcome in &ramp {
         if let Err(code) = outcome {
             count(&mut errors, format!("ramp login: {code}"));
@@ -430,7 +484,28 @@ pub async fn run(target: &Target, options: &SoakOptions) -> Result<SoakReport, S
     merge(&mut errors, tally.errors);
 
     let mut consistency = settle_check(target, &clients, options).await;
+    if let Some(online) = online {
+        let believed = believed_online(&clients);
+        let identities = compare_identities(target, &clients, options, online, &believed).await;
+        if !identities.only_clients.is_empty() || !identities.only_server.is_empty() {
+            consistency.failures.push(format!(
+                "the clients hold {} sessions, the server {}; only the clients': {:?}; only the server's: {:?}",
+                identities.clients, identities.server, identities.only_clients, identities.only_server
+            ));
+        }
+        consistency.identities = Some(identities);
+    }
     teardown(target, &clients, options, &mut consistency).await;
+    if let Some(online) = online {
+        let left = compare_identities(target, &clients, options, online, &BTreeSet::new()).await;
+        if left.server > 0 {
+            consistency.failures.push(format!(
+                "after everyone left the server holds {} sessions of the soak's users: {:?}",
+                left.server, left.only_server
+            ));
+        }
+        consistency.identities_after_logout = Some(left);
+    }
     drop(clients);
     tokio::time::sleep(options.settle).await;
 
@@ -444,6 +519,7 @@ pub async fn run(target: &Target, options: &SoakOptions) -> Result<SoakReport, S
                 after,
                 retained,
                 retained_fraction: retained as f64 / grown as f64,
+                over_baseline_pct: (after as f64 / baseline.max(1) as f64 - 1.0) * 100.0,
             })
         }
         _ => None,
@@ -454,6 +530,14 @@ pub async fn run(target: &Target, options: &SoakOptions) -> Result<SoakReport, S
         consistency.failures.push(format!(
             "the server kept {} KiB over its baseline (allowed {max})",
             rss.retained
+        ));
+    }
+    if let (Some(max), Some(rss)) = (options.max_rss_over_baseline_pct, &rss_kib)
+        && rss.over_baseline_pct > max
+    {
+        consistency.failures.push(format!(
+            "the server's RSS did not fall back: {} KiB after everyone left, {:.0} % over its baseline of {} KiB (allowed {max} %)",
+            rss.after, rss.over_baseline_pct, rss.baseline
         ));
     }
     consistency.ok = consistency.failures.is_empty();
@@ -522,6 +606,60 @@ async fn settle_check(
     c
 }
 
+/// What the settled clients believe online: `(user, instance)` of every logged-in client.
+fn believed_online(clients: &[Arc<Client>]) -> BTreeSet<Pair> {
+    clients
+        .iter()
+        .filter(|client| client.status() == LoginStatus::LoggedIn)
+        .filter_map(|client| {
+            Some((
+                client.manager.get_login_user().ok()?,
+                client.instance.clone(),
+            ))
+        })
+        .collect()
+}
+
+/// Reads the server's sessions from `online` until they are `believed` (at most `agree_within`:
+/// a server in another process, or a shared store, may lag the clients by a moment).
+async fn compare_identities(
+    target: &Target,
+    clients: &[Arc<Client>],
+    options: &SoakOptions,
+    online: &dyn OnlineSessions,
+    believed: &BTreeSet<Pair>,
+) -> Identities {
+    let users: Vec<String> = clients
+        .iter()
+        .flat_map(|client| client.users.iter().map(|(user, _)| user.clone()))
+        .collect();
+    let polls = (options.agree_within.as_millis() / METRIC_POLL_PAUSE.as_millis()).max(1) as usize;
+    let mut server = BTreeSet::new();
+    let mut poll = 0;
+    while poll < polls {
+        poll += 1;
+        match online.online(target.app, &users).await {
+            Ok(read) => server = read,
+            Err(e) => {
+                server = [("(unreadable)".to_owned(), e)].into();
+            }
+        }
+        if server == *believed {
+            break;
+        }
+        tokio::time::sleep(METRIC_POLL_PAUSE).await;
+    }
+    let first_10 =
+        |a: &BTreeSet<Pair>, b: &BTreeSet<Pair>| a.difference(b).take(10).cloned().collect();
+    Identities {
+        clients: believed.len(),
+        server: server.len(),
+        polls: poll,
+        only_clients: first_10(believed, &server),
+        only_server: first_10(&server, believed),
+    }
+}
+
 /// Everyone logs out and un-initialises; the server must then hold no session and no connection.
 async fn teardown(
     target: &Target,
@@ -577,13 +715,48 @@ async fn teardown(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bench::online::RedisSessions;
     use crate::bench::server::TargetOptions;
+    use futures_util::future::{BoxFuture, FutureExt};
+    use tim_testkit::RedisServer;
     use tim_testkit::tickets::{APP, KEY};
 
-    /// A `tim_server::Server` in this process, and a target attached to it.
-    async fn in_process_server() -> (tim_server::RunningServer, Target) {
+    /// An in-process server's registry as the soak's source of sessions: it lists the sessions
+    /// of the accounts it is asked for.
+    struct RegistrySessions(Arc<dyn tim_server::SessionRegistry>);
+
+    impl OnlineSessions for RegistrySessions {
+        fn online<'a>(
+            &'a self,
+            app: u64,
+            users: &'a [String],
+        ) -> BoxFuture<'a, Result<BTreeSet<Pair>, String>> {
+            async move {
+                let mut online = BTreeSet::new();
+                for user in users {
+                    let account = tim_server::AccountKey {
+                        sdk_app_id: app,
+                        user_id: user.clone(),
+                    };
+                    let sessions = self.0.sessions(&account).await.map_err(|e| e.to_string())?;
+                    online.extend(sessions.into_iter().map(|s| (user.clone(), s.instance_id)));
+                }
+                Ok(online)
+            }
+            .boxed()
+        }
+    }
+
+    /// A `tim_server::Server` in this process (a cluster node on `redis` if given), and a target
+    /// attached to it.
+    async fn in_process_server(redis: Option<&RedisServer>) -> (tim_server::RunningServer, Target) {
         let mut config = tim_server::ServerConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
+            cluster: redis.map(|redis| tim_server::ClusterConfig {
+                redis: tim_server::RedisTarget::Single(redis.url()),
+                node_id: "soak".to_owned(),
+                lease: Duration::from_secs(10),
+            }),
             ..Default::default()
         };
         let keys = vec![KEY.to_owned()];
@@ -616,6 +789,7 @@ mod tests {
             settle: Duration::ZERO,
             agree_within: Duration::from_secs(5),
             max_rss_retained_kib: None,
+            max_rss_over_baseline_pct: None,
         }
     }
 
@@ -623,11 +797,22 @@ mod tests {
     /// server; the final check must pass.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn short_soak_is_consistent() {
-        let (server, target) = in_process_server().await;
-        let report = run(&target, &options(50, 40, Duration::from_secs(3)))
-            .await
-            .unwrap();
+        let (server, target) = in_process_server(None).await;
+        let sessions = RegistrySessions(server.registry().clone());
+        let report = run(
+            &target,
+            &options(50, 40, Duration::from_secs(3)),
+            Some(&sessions),
+        )
+        .await
+        .unwrap();
         assert!(report.consistency.ok, "{report:#?}");
+        let identities = report.consistency.identities.as_ref().unwrap();
+        assert_eq!(
+            identities.clients as u64, report.consistency.clients_logged_in,
+            "{report:#?}"
+        );
+        assert_eq!(identities.server, identities.clients, "{report:#?}");
         assert_eq!(report.ramp_logged_in, 50, "{report:#?}");
         assert_eq!(report.ramp_server_sessions, Some(50), "{report:#?}");
         for action in ["login", "logout", "switch", "reconnect"] {
@@ -640,19 +825,45 @@ mod tests {
         server.shutdown().await;
     }
 
-    /// The check is not vacuous: a session the clients do not know of (a raw client's) makes the
-    /// server's count disagree, during the run and after everyone left.
+    /// The end state read from Redis, as for a cluster: a node on a real Redis holds exactly the
+    /// clients' sessions, user and instance, and none once they left.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_node_on_redis_holds_the_clients_sessions_one_by_one() {
+        let redis = RedisServer::start().await;
+        let (server, target) = in_process_server(Some(&redis)).await;
+        let sessions = RedisSessions::connect(&redis.url()).await.unwrap();
+        let report = run(
+            &target,
+            &options(20, 10, Duration::from_secs(2)),
+            Some(&sessions),
+        )
+        .await
+        .unwrap();
+        assert!(report.consistency.ok, "{report:#?}");
+        let identities = report.consistency.identities.as_ref().unwrap();
+        assert!(identities.clients > 0, "{report:#?}");
+        assert_eq!(identities.server, identities.clients, "{report:#?}");
+        let left = report.consistency.identities_after_logout.as_ref().unwrap();
+        assert_eq!(left.server, 0, "{report:#?}");
+        server.shutdown().await;
+    }
+
+    /// The check is not vacuous: a session no client holds (a raw client's, of a soak user on
+    /// another platform and instance) makes the server's count and its sessions disagree with
+    /// the clients, during the run and after everyone left, and the pair is named.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_session_no_client_holds_fails_the_check() {
-        let (server, target) = in_process_server().await;
-        let ticket = tim_testkit::tickets::ticket("stranger");
-        let request = tim_loadgen::login_request(APP, "stranger", &ticket, "raw");
-        let _stranger = tim_loadgen::connect(&target.url, Some(&request))
+        let (server, target) = in_process_server(None).await;
+        let user = "soak-0-a";
+        let ticket = tim_testkit::tickets::ticket(user);
+        let request = tim_testkit::client::login_request(APP, user, &ticket, "raw");
+        let _stranger = tim_testkit::client::connect(&target.url, Some(&request))
             .await
             .unwrap();
         let mut options = options(5, 5, Duration::from_millis(500));
         options.agree_within = Duration::from_millis(500);
-        let report = run(&target, &options).await.unwrap();
+        let sessions = RegistrySessions(server.registry().clone());
+        let report = run(&target, &options, Some(&sessions)).await.unwrap();
         let c = &report.consistency;
         assert!(!c.ok, "{report:#?}");
         assert_eq!(
@@ -661,7 +872,12 @@ mod tests {
             "{report:#?}"
         );
         assert_eq!(c.sessions_after_logout, Some(1), "{report:#?}");
-        assert_eq!(c.failures.len(), 2, "{report:#?}");
+        let raw = vec![(user.to_owned(), "raw".to_owned())];
+        let identities = c.identities.as_ref().unwrap();
+        assert_eq!(identities.only_server, raw, "{report:#?}");
+        assert!(identities.only_clients.is_empty(), "{report:#?}");
+        assert_eq!(c.identities_after_logout.as_ref().unwrap().only_server, raw);
+        assert_eq!(c.failures.len(), 4, "{report:#?}");
         server.shutdown().await;
     }
 }

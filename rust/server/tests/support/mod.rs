@@ -1,15 +1,14 @@
 //! Test support: a server on `127.0.0.1:0`, tickets, and logins through the raw client.
 #![allow(dead_code, unused_imports)] // each test file uses a different part of this module
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use tim_loadgen::{Connection, LoginOutcome, login_request};
+use std::process::Command;
 use tim_protocol::{ClientFrame, LoginRequest, Platform, ServerFrame};
 use tim_server::{AppConfig, DevicePolicy, RunningServer, Server, ServerConfig};
+use tim_testkit::ServerProcess;
+use tim_testkit::client::{Connection, LoginOutcome, login_request};
 
 pub use tim_testkit::tickets::{APP, KEY, WAIT, now, ticket, ticket_for};
 
-pub mod redis;
 pub mod rest;
 
 pub fn config() -> ServerConfig {
@@ -91,30 +90,11 @@ pub async fn ping_pong(connection: &mut Connection, seq: u64) {
     }
 }
 
-/// The `tim-server` command, started with debug logs on a piped stderr.
-pub struct Running {
-    pub child: Child,
-    /// What its listening line says.
-    pub url: String,
-}
-
-/// Starts the `tim-server` command and reads its listening line.
-pub fn spawn(args: &[&str]) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tim-server"))
-        .args(args)
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start tim-server");
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim_end()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    Running { child, url }
+/// Starts the `tim-server` command with debug logs and reads its listening line.
+pub async fn spawn(args: &[&str]) -> ServerProcess {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tim-server"));
+    command.args(args).env("RUST_LOG", "debug");
+    ServerProcess::start(command, false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
 }

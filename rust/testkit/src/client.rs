@@ -1,4 +1,6 @@
-//! Connecting, logging in, and exchanging frames over one WebSocket.
+//! The raw protocol client: connecting, logging in, and exchanging frames over one WebSocket, with
+//! no retries and no state machine (that is the SDK's job). The server's integration tests and
+//! the load generator both speak through it.
 
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
@@ -7,11 +9,14 @@ use tim_protocol::{
     ClientFrame, LoginRequest, LoginResult, PROTOCOL_VERSION, Platform, ServerFrame,
 };
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::handshake::client::Request;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// WebSocket messages, for tests that send frames the protocol does not define.
+pub use tokio_tungstenite::tungstenite::Message;
 
 /// The socket type of a [`Connection`].
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -30,7 +35,7 @@ pub fn login_request(
         user_sig: ticket.to_owned(),
         platform: Platform::Android,
         instance_id: instance_id.to_owned(),
-        sdk_version: concat!("tim-loadgen/", env!("CARGO_PKG_VERSION")).to_owned(),
+        sdk_version: concat!("tim-testkit/", env!("CARGO_PKG_VERSION")).to_owned(),
         reconnect: false,
     }
 }

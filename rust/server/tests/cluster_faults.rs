@@ -1,0 +1,236 @@
+//! What a cluster does when Redis stalls, dies or comes back empty, and when a node dies: the
+//! users online stay online, logins answer 70169 rather than hang, and once the store answers
+//! again the sessions the nodes hold are what Redis holds.
+
+mod cluster_support;
+mod support;
+
+use cluster_support::*;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+use support::*;
+use tim_protocol::{KickReason, Platform};
+use tim_server::{DevicePolicy, RedisTarget, RunningServer};
+use tim_testkit::FaultProxy;
+
+/// A short lease, so that the nodes notice a store's loss within a test's patience.
+const LEASE: Duration = Duration::from_secs(2);
+
+/// A node that reaches Redis through `proxy`.
+async fn node_behind(proxy: &FaultProxy, name: &str) -> RunningServer {
+    let redis = RedisTarget::Single(format!("redis://{}", proxy.addr()));
+    start(node_config(&redis, name, DevicePolicy::default(), LEASE)).await
+}
+
+async fn healthz(node: &RunningServer) -> String {
+    let url = format!("http://{}/healthz", node.local_addr());
+    let mut stream = tokio::net::TcpStream::connect(node.local_addr())
+        .await
+        .unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: {url}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+/// Whether every session the nodes hold is what Redis holds for `users`, and nothing else.
+async fn consistent(nodes: &[&RunningServer], users: &[&str]) -> bool {
+    let mut in_store = 0;
+    for user in users {
+        match nodes[0]
+            .registry()
+            .sessions(&tim_server::AccountKey {
+                sdk_app_id: APP,
+                user_id: (*user).to_owned(),
+            })
+            .await
+        {
+            Ok(list) => in_store += list.len(),
+            Err(_) => return false,
+        }
+    }
+    let held: usize = nodes.iter().map(|n| n.sessions_held()).sum();
+    held == in_store
+}
+
+#[tokio::test]
+async fn a_stalled_redis_answers_logins_70169_and_keeps_the_online_connected() {
+    let redis = RedisServer::start().await;
+    let proxy = FaultProxy::start(redis.addr()).await;
+    let (a, b) = (
+        node_behind(&proxy, "a").await,
+        node_behind(&proxy, "b").await,
+    );
+    let mut alice = online(&a, &request("alice", "phone", Platform::Android)).await;
+    let mut bob = online(&b, &request("bob", "phone", Platform::Android)).await;
+    assert_eq!(healthz(&a).await, "HTTP/1.1 200 OK");
+
+    proxy.stall();
+    // Answered, never left hanging: the login's own deadline (WAIT) would fail the test first.
+    assert_eq!(
+        login_code(&b, &request("carol", "phone", Platform::Android)).await,
+        70169
+    );
+    ping_pong(&mut alice, 1).await;
+    ping_pong(&mut bob, 1).await;
+    assert_eq!(healthz(&b).await, "HTTP/1.1 503 Service Unavailable");
+
+    proxy.resume();
+    let _carol = online(&a, &request("carol", "phone", Platform::Android)).await;
+    let (both, users) = ([&a, &b], ["alice", "bob", "carol"]);
+    eventually(WAIT, "the store and the nodes agree", || {
+        consistent(&both, &users)
+    })
+    .await;
+    assert_eq!(healthz(&b).await, "HTTP/1.1 200 OK");
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+#[tokio::test]
+async fn sessions_that_end_while_redis_is_away_leave_it_when_it_is_back() {
+    let redis = RedisServer::start().await;
+    let proxy = FaultProxy::start(redis.addr()).await;
+    let a = node_behind(&proxy, "a").await;
+    let alice = online(&a, &request("alice", "phone", Platform::Android)).await;
+    proxy.stall();
+    alice.close().await;
+    eventually(WAIT, "the node lets the session go", || async {
+        a.sessions_held() == 0
+    })
+    .await;
+    proxy.resume();
+    let (only_a, users) = ([&a], ["alice"]);
+    eventually(WAIT, "Redis lets it go too", || consistent(&only_a, &users)).await;
+    a.shutdown().await;
+}
+
+#[tokio::test]
+async fn redis_restarted_empty_hears_every_session_again_and_limits_hold() {
+    let mut redis = RedisServer::start().await;
+    // One proxy per node, so that the test decides which node reaches the new Redis first.
+    let (to_a, to_b) = (
+        FaultProxy::start(redis.addr()).await,
+        FaultProxy::start(redis.addr()).await,
+    );
+    let (a, b) = (node_behind(&to_a, "a").await, node_behind(&to_b, "b").await);
+    let mut alice = online(&a, &request("alice", "phone", Platform::Android)).await;
+    let mut bob = online(&a, &request("bob", "phone", Platform::Android)).await;
+    let mut carol = online(&b, &request("carol", "phone", Platform::Android)).await;
+
+    redis.restart_empty().await;
+    // While a still talks to the dead Redis, a login of alice on another device is admitted
+    // through b, which reaches the new, empty one.
+    to_b.set_upstream(redis.addr());
+    to_b.cut().await;
+    let alice_tablet = request("alice", "tablet", Platform::Android);
+    let _tablet = eventually_online(&b, &alice_tablet).await;
+    to_a.set_upstream(redis.addr());
+    to_a.cut().await;
+
+    // a admits what it holds again: bob has room, alice's phone has lost its place to the
+    // tablet and is the one that ends, with its push.
+    expect_kick(&mut alice, KickReason::DeviceLimit, Platform::Android).await;
+    let (both, users) = ([&a, &b], ["alice", "bob", "carol"]);
+    eventually(WAIT, "every held session is in the new Redis", || {
+        consistent(&both, &users)
+    })
+    .await;
+    assert_eq!(instances(&sessions(&a, "alice").await), ["tablet"]);
+    ping_pong(&mut bob, 1).await;
+    ping_pong(&mut carol, 1).await;
+    assert!(a.cluster().unwrap().stats.reregistrations.load(Relaxed) >= 1);
+    // Limits hold again across nodes: a second phone of bob on b kicks the one on a.
+    let _bob2 = online(&b, &request("bob", "phone2", Platform::Android)).await;
+    expect_kick(&mut bob, KickReason::DeviceLimit, Platform::Android).await;
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+/// Logs in, retrying while the node answers 70169 (its store connection is coming back).
+async fn eventually_online(
+    node: &RunningServer,
+    request: &tim_protocol::LoginRequest,
+) -> tim_testkit::client::Connection {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let outcome = login(node, request).await;
+        match outcome.result.code {
+            0 => return outcome.connection,
+            70169 if tokio::time::Instant::now() < deadline => continue,
+            code => panic!("login answered {code}: {}", outcome.result.desc),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_killed_node_s_sessions_leave_within_the_lease_and_displace_no_one() {
+    let redis = RedisServer::start().await;
+    let url = redis.url();
+    let lease = LEASE.as_secs().to_string();
+    let app = format!("{APP}:{KEY}");
+    let args = [
+        "--listen",
+        "127.0.0.1:0",
+        "--app",
+        &app,
+        "--redis",
+        &url,
+        "--node-id",
+        "doomed",
+        "--node-lease",
+        &lease,
+    ];
+    let mut doomed = spawn(&args).await;
+    let users: Vec<String> = (0..200).map(|i| format!("u{i}")).collect();
+    let mut held = vec![];
+    for user in &users {
+        let outcome = tim_testkit::client::Connection::login(
+            doomed.url(),
+            &tim_testkit::client::login_request(APP, user, &ticket(user), "phone"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(outcome.result.code, 0);
+        held.push(outcome.connection);
+    }
+    let survivor = node(&target(&redis), "survivor", DevicePolicy::default()).await;
+    assert_eq!(sessions(&survivor, "u0").await.len(), 1);
+
+    doomed.kill();
+    eventually(
+        LEASE * 3,
+        "the dead node's sessions count for nothing",
+        || async { sessions(&survivor, "u199").await.is_empty() },
+    )
+    .await;
+    for user in &users {
+        let mut other = request(user, "tablet", Platform::Android);
+        other.reconnect = true; // would get 6208 if the dead sessions still held the place
+        let _tablet = online(&survivor, &other).await;
+    }
+    assert_eq!(survivor.metrics().kicks.load(Relaxed), 0);
+
+    // The same node id again: it starts empty, inheriting none of its previous run's sessions.
+    let mut again = spawn(&args).await;
+    let back = tim_testkit::client::Connection::login(
+        again.url(),
+        &tim_testkit::client::login_request(APP, "u0", &ticket("u0"), "phone"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(back.result.code, 0);
+    assert_eq!(
+        instances(&sessions(&survivor, "u0").await).len(),
+        1,
+        "the old phone is gone"
+    );
+    eventually(WAIT, "the dead run's leftovers are swept", || async {
+        survivor.cluster().unwrap().stats.swept.load(Relaxed) > 0
+    })
+    .await;
+    again.kill();
+    survivor.shutdown().await;
+}
