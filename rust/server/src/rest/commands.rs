@@ -4,8 +4,11 @@
 use super::envelope::{CODE_INTERNAL, CODE_NOT_IMPORTED, RestError, decode_body};
 use crate::callbacks::{Event, StateChange};
 use crate::hub::Ending;
+use crate::policy::SessionInfo;
 use crate::registry::{AccountKey, RegistryError};
 use crate::state::{Shared, unix_millis};
+use futures_util::future::BoxFuture;
+use futures_util::{FutureExt, StreamExt, TryStreamExt, stream};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::sync::atomic::Ordering::Relaxed;
@@ -403,6 +406,38 @@ fn detail_name(platform: Platform) -> &'static str {
     }
 }
 
+/// Store lookups of one call in flight at once: a shared store answers them pipelined on one
+/// connection instead of one round trip after another.
+const LOOKUPS_IN_FLIGHT: usize = 64;
+
+/// Whether each account exists and, if it does, its sessions; in order.
+async fn lookup_sessions(
+    shared: &Shared,
+    accounts: &[AccountKey],
+) -> Result<Vec<Option<Vec<SessionInfo>>>, RestError> {
+    // Collected first: a stream over a closure that borrows `shared` would make the handler's
+    // future `Send` for one lifetime only, which axum refuses.
+    let lookups: Vec<BoxFuture<'_, Result<_, RegistryError>>> = accounts
+        .iter()
+        .map(|key| lookup_one(shared, key).boxed())
+        .collect();
+    stream::iter(lookups)
+        .buffered(LOOKUPS_IN_FLIGHT)
+        .try_collect()
+        .await
+        .map_err(internal)
+}
+
+async fn lookup_one(
+    shared: &Shared,
+    account: &AccountKey,
+) -> Result<Option<Vec<SessionInfo>>, RegistryError> {
+    if !shared.registry.is_registered(account).await? {
+        return Ok(None);
+    }
+    shared.registry.sessions(account).await.map(Some)
+}
+
 async fn query_online(
     shared: &Shared,
     app: u64,
@@ -411,22 +446,20 @@ async fn query_online(
     legacy: bool,
 ) -> Result<(Vec<Value>, Vec<Value>), RestError> {
     let status_field = if legacy { "State" } else { "Status" };
-    let (mut results, mut errors) = (vec![], vec![]);
-    for id in ids {
-        let key = AccountKey {
+    let keys: Vec<_> = ids
+        .into_iter()
+        .map(|user_id| AccountKey {
             sdk_app_id: app,
-            user_id: id,
-        };
-        if !shared
-            .registry
-            .is_registered(&key)
-            .await
-            .map_err(internal)?
-        {
+            user_id,
+        })
+        .collect();
+    let found = lookup_sessions(shared, &keys).await?;
+    let (mut results, mut errors) = (vec![], vec![]);
+    for (key, sessions) in keys.into_iter().zip(found) {
+        let Some(sessions) = sessions else {
             errors.push(json!({ "To_Account": key.user_id, "ErrorCode": CODE_NOT_IMPORTED }));
             continue;
-        }
-        let sessions = shared.registry.sessions(&key).await.map_err(internal)?;
+        };
         let status = if sessions.is_empty() {
             "Offline"
         } else {
