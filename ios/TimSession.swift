@@ -14,7 +14,9 @@ public final class TimSession: NSObject {
   }
 
   /// Answers `method` with `{"code","desc","data"?}` JSON text through `completion`, on a Swift
-  /// concurrency thread. Never blocks the caller (the JS thread).
+  /// concurrency thread. Never blocks the caller (the JS thread). Order: the core answers only
+  /// after `onEvent` returned for every event before the answer, and the module hands both to
+  /// the JavaScript thread's one queue, so a login's events reach JavaScript before its result.
   @objc public func call(method: String, paramsJson: String, completion: @escaping (String) -> Void) {
     guard let bridge else {
       completion(#"{"code":6013,"desc":"the TencentImSDK module was invalidated"}"#)

@@ -2,7 +2,6 @@ import type { NativeTransport } from './transport';
 import {
   type LogLevelEnum,
   type V2TimCallback,
-  type V2TimLoginStatus,
   type V2TimSDKConfig,
   type V2TimSDKListener,
   type V2TimValueCallback,
@@ -15,6 +14,11 @@ type EventName = 'onConnecting' | 'onConnectSuccess' | 'onConnectFailed' | 'onKi
  * `TencentImSDKPlugin.v2TIMManager`. Each method forwards its arguments to the native core as
  * JSON and resolves with the core's answer: the core checks every argument (a wrong type answers
  * 6017 naming the parameter), so this class adds no rules. Promises never reject.
+ *
+ * Every call answers within the bound its documentation gives, whatever the network does, and
+ * the SDK serves other calls meanwhile. Events and answers reach JavaScript in the order the
+ * core produced them: a login's `onConnecting` and `onConnectSuccess` come before `login`
+ * resolves, on Node, Android and iOS alike.
  */
 export class V2TIMManager {
   private readonly listeners = new Set<V2TimSDKListener>();
@@ -31,23 +35,30 @@ export class V2TIMManager {
    * Initialises the SDK for an app. Call once before anything else.
    * @param sdkAppID - the app's SDKAppID.
    * @param logLevel - how much the SDK logs.
-   * @param listener - receives SDK events; a second `initSDK` replaces it.
-   * @param config - where the server is (`serverUrl`) and timeouts.
-   * @returns `data: true` on success; 90101 when initialised for another app.
+   * @param listener - receives SDK events; a second successful `initSDK` replaces it (one that
+   *   fails leaves the listener as it was).
+   * @param config - where the server is (`serverUrl`) and timeouts. `ws://` is accepted only
+   *   for loopback and private-network addresses unless `allowCleartext` is set.
+   * @returns `data: true` on success; 90101 when initialised for another app; 6017 for a bad
+   *   config. Answers at once: it does not touch the network.
    */
-  initSDK(
+  async initSDK(
     sdkAppID: number,
     logLevel: LogLevelEnum,
     listener?: V2TimSDKListener,
     config?: V2TimSDKConfig,
   ): Promise<V2TimValueCallback<boolean>> {
-    if (listener !== undefined) {
+    const result = await this.invoke<V2TimValueCallback<boolean>>('initSDK', { sdkAppID, logLevel, config });
+    if (result.code === 0 && listener !== undefined) {
       this.initListener = listener;
     }
-    return this.invoke('initSDK', { sdkAppID, logLevel, config });
+    return result;
   }
 
-  /** Logs out if needed and releases the SDK. Call after `logout` when the app is done with IM. */
+  /**
+   * Logs out if needed and releases the SDK. Call after `logout` when the app is done with IM.
+   * Answers within `requestTimeoutMs` (the server's logout answer is awaited that long at most).
+   */
   async unInitSDK(): Promise<V2TimCallback> {
     const result = await this.invoke<V2TimCallback>('unInitSDK', {});
     if (result.code === 0) {
@@ -59,43 +70,55 @@ export class V2TIMManager {
 
   /**
    * Logs in; the first login of a UserID registers it. Logging in as another user switches
-   * accounts; a second call while a login for the same user runs joins it.
+   * accounts; a second call while a login for the same user runs joins it. A call for the user
+   * already logged in (or logging in, or reconnecting) keeps its `userSig`: every later
+   * reconnect presents the newest ticket the app gave.
+   *
+   * Answers within `connectTimeoutMs + requestTimeoutMs` (20 s with the defaults), an account
+   * switch included: the old account is logged out meanwhile, within `requestTimeoutMs`.
    * @returns code 0, or e.g. 70001 (UserSig expired: get a new one), 7003 (bad UserID).
    */
   login(userID: string, userSig: string): Promise<V2TimCallback> {
     return this.invoke('login', { userID, userSig });
   }
 
-  /** Logs out. A login under way answers 6023. */
+  /**
+   * Logs out. A login under way answers 6023. The status is logged out at once; the promise
+   * resolves when the server answered the logout, within `requestTimeoutMs`.
+   */
   logout(): Promise<V2TimCallback> {
     return this.invoke('logout', {});
   }
 
-  /** The logged-in UserID, or "" when not logged in. */
+  /** The logged-in UserID, or "" when not logged in. Answers at once, from local state. */
   getLoginUser(): Promise<V2TimValueCallback<string>> {
     return this.invoke('getLoginUser', {});
   }
 
-  /** 1 logged in, 2 logging in, 3 logged out ({@link V2TimLoginStatus}). */
-  getLoginStatus(): Promise<V2TimValueCallback<V2TimLoginStatus>> {
+  /**
+   * 1 logged in, 2 logging in, 3 logged out: a number, as in Tencent's package; compare it with
+   * {@link V2TimLoginStatus}'s members or with plain numbers. Answers at once, from local state.
+   */
+  getLoginStatus(): Promise<V2TimValueCallback<number>> {
     return this.invoke('getLoginStatus', {});
   }
 
-  /** The SDK's version. */
+  /** The SDK's version. Answers at once. */
   getVersion(): Promise<V2TimValueCallback<string>> {
     return this.invoke('getVersion', {});
   }
 
-  /** The server's clock in Unix seconds (6014 before a login). */
+  /** The server's clock in Unix seconds (6014 before a login). Answers at once, from local state. */
   getServerTime(): Promise<V2TimValueCallback<number>> {
     return this.invoke('getServerTime', {});
   }
 
   /**
    * Calls an API outside the standard set. Supported: `"networkChanged"` (tell the SDK the
-   * network changed, so a reconnect waiting out its backoff retries at once).
+   * network changed, so a reconnect waiting out its backoff retries at once); any other `api`
+   * answers 6017. `param` is any value, as Tencent's `Object` parameter allows. Answers at once.
    */
-  callExperimentalAPI(api: string, param?: object): Promise<V2TimValueCallback<object>> {
+  callExperimentalAPI(api: string, param?: unknown): Promise<V2TimValueCallback<object>> {
     return this.invoke('callExperimentalAPI', { api, param });
   }
 

@@ -23,10 +23,16 @@ export function reactNativeTransport(): NativeTransport | string {
   if (module === null || module === undefined) {
     return NOT_LINKED;
   }
+  let subscription: { remove(): void } | undefined;
   return {
     call: (method, paramsJson) => module.call(method, paramsJson),
     subscribe: (onEvent) => {
-      new NativeEventEmitter(module).addListener(EVENT_NAME, (json: string) => onEvent(json));
+      subscription = new NativeEventEmitter(module).addListener(EVENT_NAME, (json: string) => onEvent(json));
+    },
+    // The next initSDK subscribes again: without this each cycle would deliver every event once more.
+    release: () => {
+      subscription?.remove();
+      subscription = undefined;
     },
   };
 }

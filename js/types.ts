@@ -77,9 +77,18 @@ export interface V2TimSDKConfig {
   reconnectMaxMs?: number;
   /** PEM certificates to trust besides the built-in roots, for a self-hosted `wss://` server. */
   extraCaPem?: string;
+  /**
+   * Allows `ws://` to any host. Without it `ws://` is accepted only for loopback and
+   * private-network addresses (development): the login sends the UserSig, in clear text over
+   * `ws://`, so `initSDK` answers 6017 for any other host. Default false.
+   */
+  allowCleartext?: boolean;
 }
 
-/** Tencent's error codes that this SDK answers with, by name. */
+/**
+ * Tencent's error codes that this SDK answers with, by name (Tencent's names where it has them).
+ * The core's table (`rust/core/src/error.rs`) is the source; a test keeps this object equal to it.
+ */
 export const V2TimErrorCode = {
   ERR_SUCC: 0,
   ERR_REQUEST_TIME_OUT: 6012,
@@ -89,6 +98,7 @@ export const V2TimErrorCode = {
   ERR_IO_OPERATION_FAILED: 6022,
   ERR_LOGGED_OUT_BEFORE_LOGIN_FINISHED: 6023,
   ERR_USER_SIG_EXPIRED: 6206,
+  ERR_LOGIN_KICKED_OFF_BY_OTHER: 6208,
   ERR_SDK_COMM_INVALID_IDENTIFIER: 7003,
   ERR_SDK_COMM_INTERRUPT: 7009,
   ERR_SDK_NET_DISCONNECTED: 9508,
@@ -104,6 +114,7 @@ export const V2TimErrorCode = {
   ERR_SVR_ACCOUNT_USERSIG_PUBLICKEY_NOT_FOUND: 70016,
   ERR_SVR_ACCOUNT_SDKAPPID_NOT_FOUND: 70020,
   ERR_SVR_ACCOUNT_FREQ_LIMIT: 70050,
+  ERR_SVR_ACCOUNT_INTERNAL_TIMEOUT: 70169,
   ERR_SVR_ACCOUNT_INVALID_PARAMETERS: 70402,
   ERR_SVR_ACCOUNT_INTERNAL_ERROR: 70500,
 } as const;

@@ -5,7 +5,7 @@
 // server (scripts/demo-business.mjs) imports alice, hears each state change, reads the DAU and
 // kicks her.
 import { createRequire } from 'node:module';
-import { APP, sign, startServer } from '../test/support/server.mjs';
+import { APP, sign, startServer, startProxy } from '../test/support/server.mjs';
 import { startBusinessServer } from './demo-business.mjs';
 
 const require = createRequire(import.meta.url);
@@ -38,11 +38,14 @@ function listenerFor(who) {
 async function main() {
   const business = await startBusinessServer({ app: APP, adminSig: sign('administrator'), say });
   const withCallbacks = ['--callback-url', business.callbackUrl];
-  let server = await startServer(undefined, withCallbacks);
-  say('server', `tim-server listening on ${server.url}`);
+  let server = await startServer(withCallbacks);
+  // Clients know the server by the proxy's address, as apps know it by name: the restart below
+  // starts a new server behind it instead of racing for the old port.
+  const address = await startProxy(server.address);
+  say('server', `tim-server listening on ${server.url}, reached at ${address.url}`);
   business.useServer(server.url.replace(/^ws/, 'http'));
   await business.call('im_open_login_svc/account_import', { UserID: 'alice', Nick: 'Alice' });
-  const config = { serverUrl: server.url, reconnectMinMs: 200, reconnectMaxMs: 1000 };
+  const config = { serverUrl: address.url, reconnectMinMs: 200, reconnectMaxMs: 1000 };
 
   const phone = createV2TIMManager();
   const phoneEvents = listenerFor('phone');
@@ -71,8 +74,10 @@ async function main() {
   await failed;
   say('tablet', `getLoginStatus() while the server is down → ${show(await tablet.getLoginStatus())}`);
   const back = tabletEvents.next('onConnectSuccess');
-  server = await startServer(server.address, withCallbacks);
-  say('server', `restarted on ${server.url}`);
+  server = await startServer(withCallbacks);
+  address.setUpstream(server.address);
+  say('server', `restarted on ${server.url}, behind ${address.url}`);
+  business.useServer(server.url.replace(/^ws/, 'http'));
   await back;
   say('tablet', `getLoginUser() → ${show(await tablet.getLoginUser())}`);
 
@@ -85,6 +90,7 @@ async function main() {
   say('tablet', `logout() → ${show(await tablet.logout())}`);
   say('tablet', `unInitSDK() → ${show(await tablet.unInitSDK())}`);
   await phone.unInitSDK();
+  await address.close();
   await server.stop();
   say('server', 'stopped');
   business.close();

@@ -36,6 +36,12 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "Rust: cargo test (server, core, bridge, protocol, tickets, test helpers)"
 cargo test --workspace --locked
 
+step "Cluster: SDK clients through HAProxy in front of 3 nodes on Redis; one node SIGKILLed"
+# Its clients must come back through the balancer to the others, each once, with no kick, and
+# Redis must then hold exactly the clients' (user, instance) pairs (docs/reliability.md).
+cargo build --locked -p tim-server -p tim-loadgen
+target/debug/tim-loadgen failover --clients 300 --server-bin target/debug/tim-server
+
 step "TypeScript: npm ci, tsc --noEmit, eslint, jest"
 npm ci --no-audit --no-fund --loglevel=error
 npx tsc --noEmit

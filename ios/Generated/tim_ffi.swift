@@ -523,8 +523,8 @@ fileprivate struct FfiConverterString: FfiConverter {
  *
  * Called on a core thread, one event at a time and in order. An implementation hands the text
  * to its own thread (a queue, a dispatcher, `DispatchQueue.main.async`) and returns at once:
- * the core waits for it before delivering the next event, and must never wait on a host thread
- * (DESIGN.md principle 3).
+ * the core waits for it before delivering the next event, and never waits on a host thread
+ * (docs/architecture.md, "Events").
  */
 public protocol EventSink: AnyObject, Sendable {
     
@@ -540,8 +540,8 @@ public protocol EventSink: AnyObject, Sendable {
  *
  * Called on a core thread, one event at a time and in order. An implementation hands the text
  * to its own thread (a queue, a dispatcher, `DispatchQueue.main.async`) and returns at once:
- * the core waits for it before delivering the next event, and must never wait on a host thread
- * (DESIGN.md principle 3).
+ * the core waits for it before delivering the next event, and never waits on a host thread
+ * (docs/architecture.md, "Events").
  */
 open class EventSinkImpl: EventSink, @unchecked Sendable {
     fileprivate let handle: UInt64

@@ -2,10 +2,14 @@ import { V2TIMManager } from '../V2TIMManager';
 import type { NativeTransport } from '../transport';
 import { LogLevelEnum, type V2TimSDKListener } from '../types';
 
-/** A transport that records calls and answers what the test says. */
+/**
+ * A transport that records calls and answers what the test says. Like a native event emitter,
+ * it keeps every subscription until `release` removes it, so a manager that subscribed twice
+ * would see each event twice.
+ */
 function fakeTransport(answer: (method: string, params: unknown) => unknown = () => ({ code: 0, desc: 'ok' })) {
   const calls: Array<[string, unknown]> = [];
-  let emit: (json: string) => void = () => {};
+  const subscribers: Array<(json: string) => void> = [];
   const transport: NativeTransport & { released: number } = {
     released: 0,
     async call(method, paramsJson) {
@@ -14,13 +18,15 @@ function fakeTransport(answer: (method: string, params: unknown) => unknown = ()
       return JSON.stringify(answer(method, params));
     },
     subscribe(onEvent) {
-      emit = onEvent;
+      subscribers.push(onEvent);
     },
     release() {
       transport.released += 1;
+      subscribers.length = 0;
     },
   };
-  return { transport, calls, emit: (type: string, data: unknown = null) => emit(JSON.stringify({ type, data })) };
+  const emit = (type: string, data: unknown = null) => subscribers.forEach((s) => s(JSON.stringify({ type, data })));
+  return { transport, calls, emit, subscribers };
 }
 
 describe('V2TIMManager', () => {
@@ -56,6 +62,7 @@ describe('V2TIMManager', () => {
     const transport: NativeTransport = {
       call: () => Promise.reject(new Error('bridge torn down')),
       subscribe: () => {},
+      release: () => {},
     };
     const manager = new V2TIMManager(() => transport);
     const result = await manager.callExperimentalAPI('x', { big: BigInt(1) });
@@ -113,5 +120,35 @@ describe('V2TIMManager', () => {
     expect(transport.released).toBe(1);
     await manager.initSDK(1, LogLevelEnum.V2TIM_LOG_NONE);
     expect(connect).toHaveBeenCalledTimes(2);
+  });
+
+  it('delivers each event once after any number of unInitSDK and initSDK cycles', async () => {
+    const { transport, emit, subscribers } = fakeTransport();
+    const manager = new V2TIMManager(() => transport);
+    const listener: V2TimSDKListener = { onKickedOffline: jest.fn() };
+    for (let cycle = 0; cycle < 3; cycle += 1) {
+      await manager.initSDK(1, LogLevelEnum.V2TIM_LOG_NONE, listener);
+      await manager.unInitSDK();
+    }
+    await manager.initSDK(1, LogLevelEnum.V2TIM_LOG_NONE, listener);
+    expect(subscribers).toHaveLength(1);
+    emit('onKickedOffline');
+    expect(listener.onKickedOffline).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps the listener when a second initSDK fails, as the core keeps its state', async () => {
+    let initCode = 0;
+    const { transport, emit } = fakeTransport((method) =>
+      method === 'initSDK' && initCode !== 0 ? { code: initCode, desc: 'initialised for another app' } : { code: 0, desc: 'ok', data: true },
+    );
+    const manager = new V2TIMManager(() => transport);
+    const first: V2TimSDKListener = { onKickedOffline: jest.fn() };
+    const refused: V2TimSDKListener = { onKickedOffline: jest.fn() };
+    await manager.initSDK(1, LogLevelEnum.V2TIM_LOG_NONE, first);
+    initCode = 90101;
+    await expect(manager.initSDK(2, LogLevelEnum.V2TIM_LOG_NONE, refused)).resolves.toMatchObject({ code: 90101 });
+    emit('onKickedOffline');
+    expect(first.onKickedOffline).toHaveBeenCalledTimes(1);
+    expect(refused.onKickedOffline).not.toHaveBeenCalled();
   });
 });

@@ -1,5 +1,6 @@
 /** The React Native entry over a (mocked) native mockModule: calls and events cross as JSON text. */
-const mockListeners: Record<string, (payload: string) => void> = {};
+/** Every live subscription, by event name, as React Native's emitter keeps them. */
+const mockListeners: Record<string, Array<(payload: string) => void>> = {};
 const mockModule = {
   call: jest.fn(async (method: string) => JSON.stringify({ code: 0, desc: 'ok', data: method === 'getLoginStatus' ? 2 : undefined })),
   addListener: jest.fn(),
@@ -9,7 +10,9 @@ jest.mock('react-native', () => ({
   NativeModules: { TencentImSDK: mockModule },
   NativeEventEmitter: class {
     addListener(name: string, handler: (payload: string) => void) {
-      mockListeners[name] = handler;
+      const list = (mockListeners[name] ??= []);
+      list.push(handler);
+      return { remove: () => list.splice(list.indexOf(handler), 1) };
     }
   },
   TurboModuleRegistry: { get: () => null },
@@ -23,6 +26,18 @@ it('uses the old-architecture mockModule when there is no TurboModule', async ()
   await TencentImSDKPlugin.v2TIMManager.initSDK(1400000000, 4, { onConnectSuccess });
   await expect(TencentImSDKPlugin.v2TIMManager.getLoginStatus()).resolves.toEqual({ code: 0, desc: 'ok', data: 2 });
   expect(mockModule.call).toHaveBeenCalledWith('initSDK', '{"sdkAppID":1400000000,"logLevel":4}');
-  mockListeners[EVENT_NAME]?.('{"type":"onConnectSuccess","data":null}');
+  mockListeners[EVENT_NAME]?.forEach((deliver) => deliver('{"type":"onConnectSuccess","data":null}'));
   expect(onConnectSuccess).toHaveBeenCalledTimes(1);
+});
+
+it('subscribes once however often the app unInits and inits again', async () => {
+  const manager = TencentImSDKPlugin.v2TIMManager;
+  const onKickedOffline = jest.fn();
+  for (let cycle = 0; cycle < 3; cycle += 1) {
+    await manager.unInitSDK();
+    await manager.initSDK(1400000000, 4, { onKickedOffline });
+  }
+  expect(mockListeners[EVENT_NAME]).toHaveLength(1);
+  mockListeners[EVENT_NAME]?.forEach((deliver) => deliver('{"type":"onKickedOffline","data":null}'));
+  expect(onKickedOffline).toHaveBeenCalledTimes(1);
 });

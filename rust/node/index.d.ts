@@ -9,7 +9,8 @@ export declare class NativeBridge {
   constructor(onEvent: (eventJson: string) => void);
   /**
    * Resolves `{"code","desc","data"?}` JSON text; never rejects. A non-string argument resolves
-   * 6017; a call after `destroy()` resolves 6013.
+   * 6017; a call after `destroy()` resolves 6013. The answer travels behind every event the core
+   * emitted before it: `onEvent` has had those when the promise settles.
    */
   call(method: unknown, paramsJson: unknown): Promise<string>;
   /** Drops the instance (logs out without waiting, stops events). Idempotent. */

@@ -17,8 +17,12 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use tim_core::{
-    ListenerId, LogLevel, Platform, SdkConfig, SdkEvent, TimError, TimManager, TimResult, code,
+    ListenerId, LogLevel, Platform, SdkConfig, SdkEvent, TimError, TimManager, TimResult,
 };
+
+/// Tencent's codes, for host glue that answers a call the bridge cannot be asked (see
+/// [`error_json`]): hosts reach the core only through this crate.
+pub use tim_core::code;
 
 /// Receives every event of a bridge's manager as `{"type": "onConnecting", "data": ...}` JSON.
 /// Called on a core thread, in order; an implementation hands the text to its host's thread and
@@ -86,11 +90,6 @@ impl Bridge {
         Bridge { manager, listener }
     }
 
-    /// The manager behind the bridge.
-    pub fn manager(&self) -> &Arc<TimManager> {
-        &self.manager
-    }
-
     /// Answers one call with `{"code","desc","data"?}` JSON. Never fails: every problem is a code.
     pub fn call(
         &self,
@@ -100,6 +99,23 @@ impl Bridge {
         let manager = self.manager.clone();
         let (method, params_json) = (method.to_owned(), params_json.to_owned());
         async move { result_json(dispatch(&manager, &method, &params_json).await) }
+    }
+
+    /// [`call`](Bridge::call) for a host's own executor (Swift's, Kotlin's coroutines, Python's
+    /// asyncio): each poll runs inside the core runtime's context, so that anything tokio in the
+    /// call finds its reactor and timers, while the engine's own work already runs on that
+    /// runtime. An answer from local state (`getLoginStatus`) completes on the first poll, with
+    /// no hop to another thread.
+    pub fn call_on_any_executor(
+        &self,
+        method: &str,
+        params_json: &str,
+    ) -> impl Future<Output = String> + Send + 'static {
+        let mut answer = Box::pin(self.call(method, params_json));
+        std::future::poll_fn(move |cx| {
+            let _context = tim_core::runtime().enter();
+            answer.as_mut().poll(cx)
+        })
     }
 
     /// Answers one call and hands the JSON to `done`, for hosts that have no executor of their
@@ -158,6 +174,7 @@ fn sdk_config(config: Option<Params<'_>>) -> TimResult<SdkConfig> {
         "reconnectMinMs",
         "reconnectMaxMs",
         "extraCaPem",
+        "allowCleartext",
     ])?;
     if let Some(url) = config.optional_string("serverUrl")? {
         sdk.server_url = url.to_owned();
@@ -172,6 +189,7 @@ fn sdk_config(config: Option<Params<'_>>) -> TimResult<SdkConfig> {
     }
     sdk.instance_id = config.optional_string("instanceId")?.map(str::to_owned);
     sdk.extra_ca_pem = config.optional_string("extraCaPem")?.map(str::to_owned);
+    sdk.allow_cleartext = config.optional_bool("allowCleartext")?.unwrap_or(false);
     let durations = [
         ("connectTimeoutMs", &mut sdk.connect_timeout),
         ("requestTimeoutMs", &mut sdk.request_timeout),

@@ -75,6 +75,15 @@ impl<'a> Params<'a> {
         }
     }
 
+    /// An optional boolean.
+    pub fn optional_bool(&self, name: &str) -> Result<Option<bool>, TimError> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(self.wrong(name, "a boolean", other)),
+        }
+    }
+
     /// A required whole number that is not negative.
     pub fn unsigned(&self, name: &str) -> Result<u64, TimError> {
         self.optional_unsigned(name)?

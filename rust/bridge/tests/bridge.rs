@@ -8,6 +8,15 @@ use tim_server::{AppConfig, RunningServer, Server, ServerConfig};
 use tim_testkit::tickets::{APP, KEY, WAIT, ticket};
 use tokio::sync::mpsc;
 
+/// A `ws://` URL of a loopback port that nothing listens on: bound, then closed, so no test
+/// assumes that some fixed port is closed.
+fn closed_port_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    let url = format!("ws://{}", listener.local_addr().expect("its address"));
+    drop(listener);
+    url
+}
+
 async fn server() -> RunningServer {
     let mut config = ServerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -177,7 +186,7 @@ async fn server_codes_and_connect_failures_come_through() {
     host.call("unInitSDK", json!({})).await;
     host.call(
         "initSDK",
-        json!({ "sdkAppID": APP, "logLevel": 0, "config": { "serverUrl": "ws://127.0.0.1:9" } }),
+        json!({ "sdkAppID": APP, "logLevel": 0, "config": { "serverUrl": closed_port_url() } }),
     )
     .await;
     let answer = host
@@ -261,6 +270,23 @@ async fn every_bad_parameter_shape_answers_6017_naming_it() {
         &["platform"],
     );
     invalid(
+        &init(json!({ "sdkAppID": APP, "logLevel": 3, "config": { "serverUrl": "ws://im.example.com" } }))
+            .await,
+        &["clear text", "allowCleartext"],
+    );
+    invalid(
+        &init(json!({ "sdkAppID": APP, "logLevel": 3, "config": { "allowCleartext": "yes" } }))
+            .await,
+        &["allowCleartext", "a boolean"],
+    );
+    let allowed = init(json!({ "sdkAppID": APP, "logLevel": 3,
+        "config": { "serverUrl": "ws://im.example.com", "allowCleartext": true } }));
+    assert_eq!(
+        code(&allowed.await),
+        0,
+        "allowCleartext allows ws:// to any host"
+    );
+    invalid(
         &init(json!({ "sdkAppID": APP, "logLevel": 3, "config": { "heartbeatIntervalMs": "5" } }))
             .await,
         &["heartbeatIntervalMs"],
@@ -270,7 +296,7 @@ async fn every_bad_parameter_shape_answers_6017_naming_it() {
         &["unknown parameter extra"],
     );
 
-    host.init("ws://127.0.0.1:9").await;
+    host.init(&closed_port_url()).await;
     invalid(
         &host.call("login", json!({ "userSig": "x" })).await,
         &["userID", "missing", "a string"],

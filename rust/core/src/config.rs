@@ -1,6 +1,7 @@
 //! What `init_sdk` takes: the server, the platform, timeouts, and TLS trust.
 
 use crate::error::{TimError, code};
+use std::net::IpAddr;
 use std::time::Duration;
 use tim_protocol::Platform;
 
@@ -87,6 +88,9 @@ pub struct SdkConfig {
     /// A PEM certificate (or several) to trust besides the built-in roots, for self-hosted
     /// servers with a private CA.
     pub extra_ca_pem: Option<String>,
+    /// Allows `ws://` to any host. Without it `ws://` is only for loopback and private-network
+    /// addresses (development), since the login sends the UserSig in clear text.
+    pub allow_cleartext: bool,
 }
 
 impl Default for SdkConfig {
@@ -101,6 +105,7 @@ impl Default for SdkConfig {
             reconnect_min: Duration::from_secs(1),
             reconnect_max: Duration::from_secs(30),
             extra_ca_pem: None,
+            allow_cleartext: false,
         }
     }
 }
@@ -120,6 +125,13 @@ impl SdkConfig {
         };
         if rest.is_empty() || rest.starts_with('/') {
             return invalid(format!("serverUrl has no host: {url:?}"));
+        }
+        if !self.is_tls() && !self.allow_cleartext && !is_local_host(host_of(rest)) {
+            return invalid(format!(
+                "serverUrl {url:?}: ws:// sends the UserSig in clear text, so it is only for \
+                 loopback and private-network addresses; use wss://, or set allowCleartext to \
+                 true to allow it to this host"
+            ));
         }
         if let Some(instance) = &self.instance_id {
             tim_protocol::validate_instance_id(instance)
@@ -144,6 +156,32 @@ impl SdkConfig {
     /// Whether the server is reached over TLS.
     pub fn is_tls(&self) -> bool {
         self.server_url.starts_with("wss://")
+    }
+}
+
+/// The host of a URL's remainder after `ws://`: `host`, `host:port`, `[v6]:port`, then a path.
+fn host_of(rest: &str) -> &str {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    }
+}
+
+/// Whether `host` is this machine or a private network: `localhost`, loopback, RFC 1918 and
+/// link-local IPv4, and loopback, unique-local and link-local IPv6. Other names could resolve
+/// anywhere, so they are not.
+fn is_local_host(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    match host.parse::<IpAddr>() {
+        Ok(IpAddr::V4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
+        Ok(IpAddr::V6(ip)) => {
+            ip.is_loopback() || ip.is_unique_local() || ip.is_unicast_link_local()
+        }
+        Err(_) => false,
     }
 }
 
@@ -176,6 +214,42 @@ mod tests {
             ..Default::default()
         });
         assert!(err.desc.contains("heartbeatInterval"), "{}", err.desc);
+    }
+
+    #[test]
+    fn ws_is_only_for_loopback_and_private_networks_unless_allowed() {
+        let check = |url: &str, allow_cleartext: bool| {
+            SdkConfig {
+                server_url: url.into(),
+                allow_cleartext,
+                ..Default::default()
+            }
+            .validate()
+        };
+        for local in [
+            "ws://127.0.0.1:7311",
+            "ws://localhost:7311/im",
+            "ws://10.0.2.2:7311",
+            "ws://192.168.1.20",
+            "ws://172.16.0.1:80",
+            "ws://[::1]:7311",
+            "ws://[fd00::1]:7311",
+        ] {
+            assert!(check(local, false).is_ok(), "{local}");
+        }
+        for public in [
+            "ws://im.example.com",
+            "ws://8.8.8.8:7311",
+            "ws://172.32.0.1",
+            "ws://[2001:db8::1]:7311",
+            "ws://127.0.0.1.example.com",
+        ] {
+            let err = check(public, false).unwrap_err();
+            assert_eq!(err.code, 6017, "{public}");
+            assert!(err.desc.contains("allowCleartext"), "{}", err.desc);
+            assert!(check(public, true).is_ok(), "{public} with allowCleartext");
+        }
+        assert!(check("wss://im.example.com", false).is_ok());
     }
 
     #[test]

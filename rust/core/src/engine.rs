@@ -87,6 +87,43 @@ enum AttemptKind {
 
 type AttemptFuture = BoxFuture<'static, Result<(Connection, LoginResult), AttemptError>>;
 
+/// A login or reconnect under way.
+struct Attempt {
+    kind: AttemptKind,
+    /// The ticket it presented: when the app gives a newer one meanwhile and the server refuses
+    /// this one, the newer one is tried before giving up.
+    user_sig: String,
+    future: AttemptFuture,
+}
+
+/// What a reconnect refused by the server leads to.
+#[derive(Debug, PartialEq, Eq)]
+enum Refusal {
+    /// The server's own trouble (70169 internal timeout, 70500 internal error) or a lockout
+    /// that ends (70050): retry after the backoff, as after a connection failure.
+    Transient,
+    /// The ticket expired: `onUserSigExpired`, logged out.
+    Expired,
+    /// Another device took this one's place while it was offline: `onKickedOffline`.
+    Displaced,
+    /// Anything else (a ticket that no longer verifies, an app removed): `onConnectFailed`,
+    /// logged out.
+    Final,
+}
+
+impl Refusal {
+    fn of(error: &TimError) -> Refusal {
+        match error.code {
+            code::SVR_FREQ_LIMIT | code::SVR_INTERNAL_TIMEOUT | code::SVR_INTERNAL_ERROR => {
+                Refusal::Transient
+            }
+            code::KICKED_OFF_BY_OTHER => Refusal::Displaced,
+            _ if error.is_user_sig_expired() => Refusal::Expired,
+            _ => Refusal::Final,
+        }
+    }
+}
+
 /// What woke the engine.
 enum Wake {
     Command(Option<Command>),
@@ -105,7 +142,7 @@ pub struct Engine {
     events: EventSender,
     account: Option<Account>,
     waiters: Vec<Reply>,
-    attempt: Option<(AttemptKind, AttemptFuture)>,
+    attempt: Option<Attempt>,
     connection: Option<Connection>,
     retry_at: Option<Instant>,
     backoff: Backoff,
@@ -140,11 +177,6 @@ fn unix_millis() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-/// Server codes worth retrying on reconnect: the server's own trouble, or a lockout that ends.
-fn transient(code: i32) -> bool {
-    matches!(code, 70050 | 70169 | 70500)
 }
 
 impl Engine {
@@ -186,23 +218,21 @@ impl Engine {
         loop {
             let wake = tokio::select! {
                 command = commands.recv() => Wake::Command(command),
-                outcome = maybe(self.attempt.as_mut().map(|(_, f)| f)) => Wake::Attempt(Box::new(outcome)),
+                outcome = maybe(self.attempt.as_mut().map(|a| &mut a.future)) => Wake::Attempt(Box::new(outcome)),
                 () = maybe_sleep(self.retry_at) => Wake::Retry,
                 frame = maybe_recv(self.connection.as_mut()) => Wake::Frame(frame),
                 _ = self.heartbeat.tick(), if self.connection.is_some() => Wake::Heartbeat,
             };
             match wake {
                 Wake::Command(Some(Command::UnInit(reply))) => {
-                    self.stop(code::INTERRUPTED, "interrupted by unInitSDK")
-                        .await;
-                    let _ = reply.send(Ok(()));
+                    self.stop(code::INTERRUPTED, "interrupted by unInitSDK", Some(reply));
                     return;
                 }
                 Wake::Command(None) => {
-                    self.stop(code::INTERRUPTED, "the SDK was released").await;
+                    self.stop(code::INTERRUPTED, "the SDK was released", None);
                     return;
                 }
-                Wake::Command(Some(command)) => self.command(command).await,
+                Wake::Command(Some(command)) => self.command(command),
                 Wake::Attempt(outcome) => self.attempt_ended(*outcome),
                 Wake::Retry => {
                     self.retry_at = None;
@@ -233,18 +263,22 @@ impl Engine {
             .status
     }
 
+    /// Answers every caller waiting on the login, behind the events emitted so far.
     fn resolve_waiters(&mut self, result: &TimResult<()>) {
         for waiter in self.waiters.drain(..) {
-            let _ = waiter.send(result.clone());
+            self.events.reply(waiter, result.clone());
         }
     }
 
-    /// A login or reconnect attempt for `account`, first logging out `previous` (an account
-    /// switch), so the old account is offline on the server before the new one logs in.
+    /// A login or reconnect attempt for `account`. On an account switch, `previous` (the old
+    /// account's connection) is logged out meanwhile, and the attempt ends once both have: the
+    /// old account is offline on the server when the login answers, and the login still takes
+    /// no longer than its own bound (the logout's is shorter).
     fn start_attempt(&mut self, kind: AttemptKind, previous: Option<Connection>) {
         let Some(account) = self.account.clone() else {
             return;
         };
+        let user_sig = account.user_sig.clone();
         let request = LoginRequest {
             protocol: tim_protocol::PROTOCOL_VERSION,
             sdk_app_id: self.identity.sdk_app_id,
@@ -257,32 +291,32 @@ impl Engine {
         };
         let endpoint = self.endpoint.clone();
         self.events.emit(SdkEvent::Connecting);
-        self.attempt = Some((
+        self.attempt = Some(Attempt {
             kind,
-            Box::pin(async move {
-                if let Some(previous) = previous {
-                    previous.logout().await;
-                }
-                transport::login(&endpoint, &request).await
+            user_sig,
+            future: Box::pin(async move {
+                let logout = async {
+                    if let Some(previous) = previous {
+                        previous.logout().await;
+                    }
+                };
+                tokio::join!(logout, transport::login(&endpoint, &request)).1
             }),
-        ));
+        });
     }
 
-    async fn command(&mut self, command: Command) {
+    fn command(&mut self, command: Command) {
         match command {
             Command::Login {
                 user_id,
                 user_sig,
                 reply,
             } => self.login(user_id, user_sig, reply),
-            Command::Logout(reply) => {
-                self.stop(
-                    code::LOGGED_OUT_BEFORE_LOGIN_FINISHED,
-                    "logout called before the login finished",
-                )
-                .await;
-                let _ = reply.send(Ok(()));
-            }
+            Command::Logout(reply) => self.stop(
+                code::LOGGED_OUT_BEFORE_LOGIN_FINISHED,
+                "logout called before the login finished",
+                Some(reply),
+            ),
             Command::NetworkChanged => {
                 self.backoff.reset();
                 if self.retry_at.is_some() {
@@ -294,16 +328,21 @@ impl Engine {
     }
 
     fn login(&mut self, user_id: String, user_sig: String, reply: Reply) {
-        let same_user = self.account.as_ref().is_some_and(|a| a.user_id == user_id);
-        let logging_in = matches!(self.attempt, Some((AttemptKind::Login, _)));
-        if same_user && logging_in {
-            // Joins the login under way: one network login, one result for every caller.
-            self.waiters.push(reply);
-            return;
-        }
-        if same_user {
-            // Logged in (or reconnecting by itself, which keeps the status logged in).
-            let _ = reply.send(Ok(()));
+        if let Some(account) = self.account.as_mut().filter(|a| a.user_id == user_id) {
+            // The newest ticket the app gave for this user is the one every later attempt
+            // presents: the app signed it because the old one is about to expire.
+            account.user_sig = user_sig;
+            let logging_in = self
+                .attempt
+                .as_ref()
+                .is_some_and(|a| a.kind == AttemptKind::Login);
+            if logging_in {
+                // Joins the login under way: one network login, one result for every caller.
+                self.waiters.push(reply);
+            } else {
+                // Logged in (or reconnecting by itself, which keeps the status logged in).
+                self.events.reply(reply, Ok(()));
+            }
             return;
         }
         if let Some(previous) = &self.account {
@@ -325,17 +364,26 @@ impl Engine {
         self.start_attempt(AttemptKind::Login, previous);
     }
 
-    /// Ends whatever is under way: pending logins get `code`, the session is logged out on the
-    /// server, and the status becomes logged out.
-    async fn stop(&mut self, code: i32, desc: &str) {
+    /// Ends whatever is under way: pending logins get `code`, the status becomes logged out at
+    /// once, and the session is logged out on the server by a task of its own, so the engine
+    /// goes on serving calls meanwhile. `reply` is answered when that logout has ended (answered
+    /// by the server, or after the request timeout).
+    fn stop(&mut self, code: i32, desc: &str, reply: Option<Reply>) {
         self.resolve_waiters(&Err(TimError::new(code, desc)));
         self.attempt = None;
         self.retry_at = None;
         self.account = None;
         self.publish(LoginStatus::LoggedOut, None);
-        if let Some(connection) = self.connection.take() {
-            connection.logout().await;
-        }
+        let connection = self.connection.take();
+        let events = self.events.clone();
+        tokio::spawn(async move {
+            if let Some(connection) = connection {
+                connection.logout().await;
+            }
+            if let Some(reply) = reply {
+                events.reply(reply, Ok(()));
+            }
+        });
     }
 
     /// Logged out by the server's word (kick, expiry) or a refused reconnect.
@@ -349,7 +397,7 @@ impl Engine {
     }
 
     fn attempt_ended(&mut self, outcome: Result<(Connection, LoginResult), AttemptError>) {
-        let Some((kind, _)) = self.attempt.take() else {
+        let Some(Attempt { kind, user_sig, .. }) = self.attempt.take() else {
             return;
         };
         match outcome {
@@ -375,20 +423,30 @@ impl Engine {
                     self.events.emit(SdkEvent::ConnectSuccess);
                 }
                 log::info!("login attempt failed: {error}");
-                match kind {
-                    AttemptKind::Login => {
-                        self.account = None;
-                        self.publish(LoginStatus::LoggedOut, None);
-                        self.resolve_waiters(&Err(error));
-                    }
-                    AttemptKind::Reconnect if error.is_user_sig_expired() => {
-                        self.logged_out(SdkEvent::UserSigExpired);
-                    }
-                    AttemptKind::Reconnect if error.code == code::KICKED_OFF_BY_OTHER => {
-                        // Another device took this one's place while it was offline.
-                        self.logged_out(SdkEvent::KickedOffline);
-                    }
-                    AttemptKind::Reconnect if network || transient(error.code) => {
+                let newer_ticket = self
+                    .account
+                    .as_ref()
+                    .is_some_and(|a| a.user_sig != user_sig);
+                if !network && newer_ticket {
+                    // Refused, but the app has given a newer ticket since: present that one.
+                    self.start_attempt(kind, None);
+                    return;
+                }
+                if kind == AttemptKind::Login {
+                    self.account = None;
+                    self.publish(LoginStatus::LoggedOut, None);
+                    self.resolve_waiters(&Err(error));
+                    return;
+                }
+                let refusal = if network {
+                    Refusal::Transient
+                } else {
+                    Refusal::of(&error)
+                };
+                match refusal {
+                    Refusal::Expired => self.logged_out(SdkEvent::UserSigExpired),
+                    Refusal::Displaced => self.logged_out(SdkEvent::KickedOffline),
+                    Refusal::Transient => {
                         if !network {
                             self.events.emit(SdkEvent::ConnectFailed {
                                 code: error.code,
@@ -397,12 +455,10 @@ impl Engine {
                         }
                         self.retry_at = Some(Instant::now() + self.backoff.next_delay());
                     }
-                    AttemptKind::Reconnect => {
-                        self.logged_out(SdkEvent::ConnectFailed {
-                            code: error.code,
-                            desc: error.desc,
-                        });
-                    }
+                    Refusal::Final => self.logged_out(SdkEvent::ConnectFailed {
+                        code: error.code,
+                        desc: error.desc,
+                    }),
                 }
             }
         }
@@ -478,5 +534,26 @@ impl Engine {
             self.connection = None;
             self.reconnect();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(code: i32) -> Refusal {
+        Refusal::of(&TimError::new(code, "refused"))
+    }
+
+    #[test]
+    fn a_reconnect_retries_the_servers_own_trouble_and_ends_on_the_tickets() {
+        assert_eq!(refusal(code::SVR_INTERNAL_TIMEOUT), Refusal::Transient);
+        assert_eq!(refusal(code::SVR_INTERNAL_ERROR), Refusal::Transient);
+        assert_eq!(refusal(code::SVR_FREQ_LIMIT), Refusal::Transient);
+        assert_eq!(refusal(code::SVR_USER_SIG_EXPIRED), Refusal::Expired);
+        assert_eq!(refusal(code::USER_SIG_EXPIRED), Refusal::Expired);
+        assert_eq!(refusal(code::KICKED_OFF_BY_OTHER), Refusal::Displaced);
+        assert_eq!(refusal(70009), Refusal::Final);
+        assert_eq!(refusal(70020), Refusal::Final);
     }
 }

@@ -1,11 +1,18 @@
 //! SDK events and their delivery. The engine only pushes events into a queue; a dispatcher task
 //! hands them to the listeners in order, off the core's worker threads, with no lock held, and
 //! survives listeners that panic. A slow listener delays later events, never the core.
+//!
+//! The answers to calls go through the same queue: a call's answer is sent once the listeners
+//! have returned from every event emitted before it, so a host that forwards events and answers
+//! to one thread in the order it receives them (as each host does) delivers a login's
+//! `onConnecting` and `onConnectSuccess` before its result.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::TimResult;
 
 /// An event of `V2TimSDKListener`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,11 +124,6 @@ impl Listeners {
         list.len() != before
     }
 
-    /// Removes every listener.
-    pub fn clear(&self) {
-        self.lock().clear();
-    }
-
     /// The listeners now, so that they are called without the lock held.
     fn snapshot(&self) -> Vec<Arc<dyn SdkListener>> {
         self.lock().iter().map(|(_, l)| l.clone()).collect()
@@ -132,23 +134,41 @@ impl Listeners {
     }
 }
 
+/// What the queue carries: an event for the listeners, or the answer to a call.
+enum Delivery {
+    Event(SdkEvent),
+    Reply(oneshot::Sender<TimResult<()>>, TimResult<()>),
+}
+
 /// The engine's end of the event queue.
 #[derive(Clone)]
-pub struct EventSender(mpsc::UnboundedSender<SdkEvent>);
+pub struct EventSender(mpsc::UnboundedSender<Delivery>);
 
 impl EventSender {
     /// Queues an event; never blocks.
     pub fn emit(&self, event: SdkEvent) {
         log::debug!("event {}", event.name());
-        let _ = self.0.send(event);
+        let _ = self.0.send(Delivery::Event(event));
+    }
+
+    /// Answers a call once the listeners have had every event queued before; never blocks.
+    pub fn reply(&self, reply: oneshot::Sender<TimResult<()>>, result: TimResult<()>) {
+        let _ = self.0.send(Delivery::Reply(reply, result));
     }
 }
 
 /// Starts the dispatcher of one manager on the core runtime. It ends when every sender is gone.
 pub fn start_dispatcher(listeners: Arc<Listeners>) -> EventSender {
-    let (tx, mut rx) = mpsc::unbounded_channel::<SdkEvent>();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Delivery>();
     crate::runtime::runtime().spawn(async move {
-        while let Some(event) = rx.recv().await {
+        while let Some(delivery) = rx.recv().await {
+            let event = match delivery {
+                Delivery::Event(event) => event,
+                Delivery::Reply(reply, result) => {
+                    let _ = reply.send(result);
+                    continue;
+                }
+            };
             let listeners = listeners.clone();
             // On the blocking pool, so a listener that blocks holds up only later events.
             let delivered = tokio::task::spawn_blocking(move || {

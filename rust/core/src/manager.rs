@@ -181,11 +181,6 @@ impl TimManager {
         self.listeners.remove(id)
     }
 
-    /// Removes every listener (a second `initSDK` with a listener replaces the first).
-    pub fn clear_listeners(&self) {
-        self.listeners.clear();
-    }
-
     /// Tells the manager that the network changed (the host's connectivity callback): a
     /// reconnect waiting out its backoff tries again at once.
     pub fn network_changed(&self) {

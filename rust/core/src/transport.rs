@@ -226,25 +226,26 @@ impl Connection {
         self.seq
     }
 
-    /// Logs out on the server and closes. Waits for the server's answer at most the request
-    /// timeout: the session ends on the server either way once the connection closes.
+    /// Logs out on the server and closes, within one request timeout in all: the server's
+    /// answer is awaited that long at most, and the session ends on the server either way once
+    /// the connection closes (dropping the socket closes it when the close handshake could not).
     pub async fn logout(mut self) {
         let seq = self.next_seq();
-        let wait = self.request_timeout;
-        if self.send(&ClientFrame::Logout { seq }).await.is_ok() {
-            let answered = async {
+        let bound = self.request_timeout;
+        let logging_out = async {
+            if self.send(&ClientFrame::Logout { seq }).await.is_ok() {
                 loop {
                     match self.recv().await {
-                        Ok(ServerFrame::LogoutResult { seq: s, .. }) if s == seq => return,
+                        Ok(ServerFrame::LogoutResult { seq: s, .. }) if s == seq => break,
                         Ok(_) => continue,
                         Err(_) => return,
                     }
                 }
-            };
-            if timeout(wait, answered).await.is_err() {
-                log::warn!("the server did not answer the logout in time");
             }
+            let _ = self.socket.close(None).await;
+        };
+        if timeout(bound, logging_out).await.is_err() {
+            log::warn!("the server did not answer the logout in time");
         }
-        let _ = timeout(wait, self.socket.close(None)).await;
     }
 }

@@ -2,14 +2,13 @@
 //! asserting that clients come back by themselves and that nothing is lost (docs/reliability.md).
 //!
 //! Rows tested elsewhere: a cut connection and a half-open one (`faults.rs`), a server going
-//! away gracefully and restarting on the same port, and a ticket expiring while offline
+//! away gracefully and restarting behind the same address, and a ticket expiring while offline
 //! (`reconnect.rs`).
 //!
 //! Recovery times are printed (`--nocapture`), never asserted.
 
 mod support;
 
-use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
@@ -27,7 +26,8 @@ fn client_count() -> usize {
 }
 
 /// Longer than two reconnect backoffs of `sdk_config`: a reconnect that was going to happen
-/// has happened by then.
+/// has happened by then. The quiet period is the point where it is used: what these tests
+/// assert is that no event follows, and no later event could prove an absence sooner.
 const QUIET: Duration = Duration::from_millis(1000);
 
 fn failed(event: &SdkEvent) -> bool {
@@ -36,26 +36,6 @@ fn failed(event: &SdkEvent) -> bool {
 
 fn connected(event: &SdkEvent) -> bool {
     *event == SdkEvent::ConnectSuccess
-}
-
-/// Polls `check` until it holds; panics naming `what` after `WAIT`.
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = Instant::now() + WAIT;
-    while !check().await {
-        assert!(Instant::now() < deadline, "not in time: {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// Every call of a test must return within `WAIT`: a hang fails the test instead of the run.
-async fn in_time<T>(call: impl Future<Output = T>) -> T {
-    tokio::time::timeout(WAIT, call)
-        .await
-        .expect("the call returned in time")
 }
 
 /// A server behind a fault proxy, and a manager logged in as `user` through the proxy.
@@ -171,7 +151,9 @@ async fn under_a_50ms_delay_logins_succeed_and_heartbeats_never_misfire() {
     assert_eq!(events.next().await, SdkEvent::Connecting);
     assert_eq!(events.next().await, SdkEvent::ConnectSuccess);
 
-    tokio::time::sleep(interval * 6).await; // six heartbeats, each answered 100 ms later
+    // The quiet period is the point: six heartbeats, each answered 100 ms later, must pass
+    // without a reconnect; an absence has no event to await.
+    tokio::time::sleep(interval * 6).await;
     assert_eq!(events.drain(), [], "no reconnect while the link is slow");
     assert_eq!(status(&manager), LoginStatus::LoggedIn);
     assert!(manager.get_server_time().is_ok(), "pongs kept the clock");
@@ -334,7 +316,7 @@ async fn random_logins_logouts_and_switches_racing_cuts_settle_where_the_server_
                 };
                 let code = result.map_or_else(|e| e.code, |()| 0);
                 // Superseded or logged out, or a login attempt that a cut broke.
-                assert!([0, 6023, 6012, 9508, 9510, 9514, 9517].contains(&code));
+                assert!([0, 6023, 6012, 9508, 9510, 9514].contains(&code));
                 codes.push(code);
                 tokio::time::sleep(Duration::from_millis(rng.below(20))).await;
             }
@@ -390,7 +372,7 @@ fn init_sdk_needs_no_runtime_of_the_caller() {
         .init_sdk(
             APP,
             tim_core::LogLevel::Warn,
-            sdk_config("ws://127.0.0.1:9"),
+            sdk_config(&closed_port_url()),
         )
         .unwrap();
     assert_eq!(status(&manager), LoginStatus::LoggedOut);

@@ -8,7 +8,7 @@ use support::*;
 use tim_core::{LoginStatus, SdkEvent};
 
 #[tokio::test]
-async fn a_blocked_listener_never_blocks_the_core() {
+async fn a_blocked_listener_never_blocks_the_engine_and_answers_wait_behind_its_events() {
     let server = start_server().await;
     let (manager, mut events) = manager(&server.url());
     let (release, blocked) = std_mpsc::channel::<()>();
@@ -16,26 +16,55 @@ async fn a_blocked_listener_never_blocks_the_core() {
     manager.add_listener(Arc::new(move |_: &SdkEvent| {
         let _ = blocked.lock().unwrap().recv();
     }));
-    // The listener blocks on the first event; the core logs in, out and in again regardless.
+    // The listener blocks on the first event; the engine logs in regardless.
+    let login = tokio::spawn({
+        let manager = manager.clone();
+        async move { manager.login("alice", &ticket("alice")).await }
+    });
+    eventually("the engine logged in", || async {
+        status(&manager) == LoginStatus::LoggedIn
+    })
+    .await;
+    assert_eq!(online_users(&server, "alice").await, 1);
+    // The answer is queued behind the events the login emitted, which the listener holds up.
+    assert!(!login.is_finished(), "the answer waits for its events");
+    drop(release);
+    assert_eq!(events.next().await, SdkEvent::Connecting);
+    assert_eq!(events.next().await, SdkEvent::ConnectSuccess);
+    in_time(login).await.unwrap().unwrap();
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_login_answers_after_the_listeners_heard_its_events() {
+    let server = start_server().await;
+    let manager = Arc::new(tim_core::TimManager::new());
+    let heard = Arc::new(Mutex::new(Vec::new()));
+    manager.add_listener(Arc::new({
+        let heard = heard.clone();
+        move |event: &SdkEvent| {
+            // A slow host: the answer must still come after this event.
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            heard.lock().unwrap().push(event.name());
+        }
+    }));
+    manager
+        .init_sdk(APP, tim_core::LogLevel::None, sdk_config(&server.url()))
+        .unwrap();
     manager.login("alice", &ticket("alice")).await.unwrap();
+    heard.lock().unwrap().push("login answered");
     manager.logout().await.unwrap();
     manager.login("bob", &ticket("bob")).await.unwrap();
-    assert_eq!(status(&manager), LoginStatus::LoggedIn);
-    // Once released, the events of every listener come in order.
-    drop(release);
-    let seen: Vec<SdkEvent> = vec![
-        events.next().await,
-        events.next().await,
-        events.next().await,
-        events.next().await,
-    ];
+    heard.lock().unwrap().push("login answered");
     assert_eq!(
-        seen,
+        *heard.lock().unwrap(),
         [
-            SdkEvent::Connecting,
-            SdkEvent::ConnectSuccess,
-            SdkEvent::Connecting,
-            SdkEvent::ConnectSuccess
+            "onConnecting",
+            "onConnectSuccess",
+            "login answered",
+            "onConnecting",
+            "onConnectSuccess",
+            "login answered"
         ]
     );
     server.shutdown().await;

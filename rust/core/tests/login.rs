@@ -92,8 +92,8 @@ async fn a_login_succeeds_and_reports_user_status_and_server_time() {
 
 #[tokio::test]
 async fn a_bad_user_id_answers_7003_without_touching_the_network() {
-    // Nothing listens on port 9: a network attempt would answer 9508.
-    let (manager, _events) = manager("ws://127.0.0.1:9");
+    // Nothing listens there: a network attempt would answer 9508.
+    let (manager, _events) = manager(&closed_port_url());
     for user in ["", "al ice", &"x".repeat(33), "bjørn"] {
         let err = manager.login(user, "ticket").await.unwrap_err();
         assert_eq!(err.code, code::INVALID_IDENTIFIER, "{user:?}");
@@ -215,5 +215,37 @@ async fn un_init_logs_out_and_later_calls_answer_6013() {
             .code,
         6013
     );
+    server.shutdown().await;
+}
+
+/// A login that joins one under way brings a newer ticket: when the server refuses the first
+/// ticket, the attempt is made again with the newer one, and every caller gets its result.
+#[tokio::test]
+async fn a_joining_login_with_a_newer_ticket_is_tried_when_the_first_is_refused() {
+    let server = start_server().await;
+    let proxy = tim_testkit::FaultProxy::start(server.local_addr()).await;
+    proxy.set_delay(std::time::Duration::from_millis(100)); // the first attempt is still out
+    let (manager, mut events) = manager(&proxy.url_ws());
+    let stale = tokio::spawn({
+        let manager = manager.clone();
+        // Signed with a key the server does not have: refused with 70009.
+        async move {
+            manager
+                .login("alice", &ticket_with_key("alice", KEY2))
+                .await
+        }
+    });
+    assert_eq!(events.next().await, SdkEvent::Connecting);
+    in_time(manager.login("alice", &ticket("alice")))
+        .await
+        .unwrap();
+    in_time(stale).await.unwrap().unwrap();
+    assert_eq!(status(&manager), LoginStatus::LoggedIn);
+    assert_eq!(
+        server.metrics().logins(70009),
+        1,
+        "the stale ticket was refused once"
+    );
+    assert_eq!(online_users(&server, "alice").await, 1);
     server.shutdown().await;
 }

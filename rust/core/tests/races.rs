@@ -121,3 +121,41 @@ async fn a_login_answer_that_never_comes_is_bounded_by_the_request_timeout() {
         6012
     );
 }
+
+/// A logout whose server does not answer runs in a task of its own: the engine serves the next
+/// call meanwhile, and the logout answers once the server does (or after the request timeout).
+#[tokio::test]
+async fn a_stalled_logout_does_not_stall_the_engine() {
+    let server = start_server().await;
+    let proxy = tim_testkit::FaultProxy::start(server.local_addr()).await;
+    // A request timeout past WAIT: an engine that waited for the logout would fail this test.
+    let (manager, mut events) = manager_with(SdkConfig {
+        request_timeout: Duration::from_secs(60),
+        ..sdk_config(&proxy.url_ws())
+    });
+    manager.login("alice", &ticket("alice")).await.unwrap();
+    events
+        .until(|e| *e == tim_core::SdkEvent::ConnectSuccess)
+        .await;
+
+    proxy.stall();
+    let logout = tokio::spawn({
+        let manager = manager.clone();
+        async move { manager.logout().await }
+    });
+    let login = tokio::spawn({
+        let manager = manager.clone();
+        async move { manager.login("bob", &ticket("bob")).await }
+    });
+    // The engine took bob's login while alice's logout waits for the stalled server.
+    assert_eq!(events.next().await, tim_core::SdkEvent::Connecting);
+    assert_eq!(status(&manager), LoginStatus::LoggingIn);
+    assert!(!logout.is_finished(), "the logout waits for the server");
+
+    proxy.resume();
+    in_time(logout).await.unwrap().unwrap();
+    in_time(login).await.unwrap().unwrap();
+    assert_eq!(online_users(&server, "alice").await, 0);
+    assert_eq!(online_users(&server, "bob").await, 1);
+    server.shutdown().await;
+}

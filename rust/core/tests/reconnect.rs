@@ -89,3 +89,74 @@ async fn a_network_change_retries_at_once_instead_of_waiting_out_the_backoff() {
     assert_eq!(online_users(&server, "alice").await, 1);
     server.shutdown().await;
 }
+
+/// The first event of a reconnect that is not an attempt or a network failure: how it ended.
+async fn reconnect_outcome(events: &mut Events) -> SdkEvent {
+    events
+        .until(|e| {
+            !matches!(
+                e,
+                SdkEvent::Connecting
+                    | SdkEvent::ConnectFailed {
+                        code: 9508 | 9514,
+                        ..
+                    }
+            )
+        })
+        .await
+}
+
+/// The key that signed the first ticket is gone from the restarted server, so only the app's
+/// newer ticket (signed with the new key) can reconnect.
+async fn rotated_server(proxy: &tim_testkit::FaultProxy) -> tim_server::RunningServer {
+    restart_with(proxy, server_config_with_keys(&[KEY2])).await
+}
+
+#[tokio::test]
+async fn a_fresh_ticket_given_while_logged_in_is_the_one_the_reconnect_uses() {
+    let server = start_server_with(server_config_with_keys(&[KEY, KEY2])).await;
+    let proxy = tim_testkit::FaultProxy::start(server.local_addr()).await;
+    let (manager, mut events) = manager(&proxy.url_ws());
+    manager.login("alice", &ticket("alice")).await.unwrap();
+    manager
+        .login("alice", &ticket_with_key("alice", KEY2))
+        .await
+        .unwrap();
+    events.until(|e| *e == SdkEvent::ConnectSuccess).await;
+
+    let rotated = rotated_server(&proxy).await;
+    server.shutdown().await; // going_away: the reconnect reaches the rotated server
+    assert_eq!(
+        reconnect_outcome(&mut events).await,
+        SdkEvent::ConnectSuccess
+    );
+    assert_eq!(status(&manager), LoginStatus::LoggedIn);
+    assert_eq!(online_users(&rotated, "alice").await, 1);
+    rotated.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_fresh_ticket_given_while_reconnecting_is_the_one_the_next_attempt_uses() {
+    let server = start_server_with(server_config_with_keys(&[KEY, KEY2])).await;
+    let proxy = tim_testkit::FaultProxy::start(server.local_addr()).await;
+    let (manager, mut events) = manager(&proxy.url_ws());
+    manager.login("alice", &ticket("alice")).await.unwrap();
+    events.until(|e| *e == SdkEvent::ConnectSuccess).await;
+
+    proxy.refuse(true);
+    server.shutdown().await;
+    events.until(failed).await; // reconnecting, and failing while the server is down
+    manager
+        .login("alice", &ticket_with_key("alice", KEY2))
+        .await
+        .unwrap();
+    let rotated = rotated_server(&proxy).await;
+    proxy.refuse(false);
+    manager.network_changed();
+    assert_eq!(
+        reconnect_outcome(&mut events).await,
+        SdkEvent::ConnectSuccess
+    );
+    assert_eq!(online_users(&rotated, "alice").await, 1);
+    rotated.shutdown().await;
+}

@@ -22,8 +22,7 @@ use jni::objects::{JClass, JObject, JString};
 use jni::refs::{Global, LoaderContext};
 use jni::sys::{JNI_VERSION_1_6, jint, jlong};
 use jni::{Env, EnvUnowned, JavaVM, bind_java_type};
-use tim_bridge::{Bridge, EventSink, error_json};
-use tim_core::code;
+use tim_bridge::{Bridge, EventSink, code, error_json};
 
 bind_java_type! {
     JavaSink => "com.timrs.TimNative$Sink",
@@ -35,7 +34,7 @@ bind_java_type! {
 
 /// Answer to a call that failed inside this library (a panic, i.e. a bug here): Tencent's
 /// ERR_IO_OPERATION_FAILED, its code for a local failure that is not the network's.
-const INTERNAL_FAILURE: i32 = 6022;
+const INTERNAL_FAILURE: i32 = code::IO_OPERATION_FAILED;
 
 /// A Java `TimNative.Sink`, called from the core's threads.
 struct Sink {
@@ -120,9 +119,9 @@ pub extern "system" fn JNI_OnLoad(vm: *mut jni::sys::JavaVM, _reserved: *mut c_v
     JNI_VERSION_1_6
 }
 
-/// `static native long create(Sink sink)`: 0 when `sink` is null or not usable (logged).
+/// `private static native long nativeCreate(Sink sink)`: 0 when `sink` is null or not usable (logged).
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_com_timrs_TimNative_create<'local>(
+pub extern "system" fn Java_com_timrs_TimNative_nativeCreate<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     sink: JObject<'local>,
@@ -143,11 +142,12 @@ pub extern "system" fn Java_com_timrs_TimNative_create<'local>(
     .resolve::<LogErrorAndDefault>()
 }
 
-/// `static native String call(long handle, long requestId, String method, String paramsJson)`:
+/// `private static native String nativeCall(long handle, long requestId, String method, String
+/// paramsJson)`:
 /// null when the core will answer through the sink, else the answer. Returns null only if even
 /// that answer cannot be made (the JVM is out of memory; an exception is then pending).
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_com_timrs_TimNative_call<'local>(
+pub extern "system" fn Java_com_timrs_TimNative_nativeCall<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     handle: jlong,
@@ -260,9 +260,9 @@ fn java_string(env: &Env, text: &JString, name: &str) -> Result<String, String> 
     })
 }
 
-/// `static native void destroy(long handle)`: unknown handles are ignored.
+/// `private static native void nativeDestroy(long handle)`: unknown handles are ignored.
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_com_timrs_TimNative_destroy<'local>(
+pub extern "system" fn Java_com_timrs_TimNative_nativeDestroy<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     handle: jlong,

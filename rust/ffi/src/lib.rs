@@ -3,7 +3,7 @@
 //! - `jni`: JNI exports for the Android module's `com.timrs.TimNative` class.
 //! - `uniffi_api`: UniFFI exports for Swift (iOS), Kotlin and Python.
 //!
-//! Hosts only marshal strings; every rule lives in the core (DESIGN.md principle 1).
+//! Hosts only marshal strings; every rule lives in the core (docs/architecture.md).
 
 mod uniffi_api;
 // The scaffolding's `extern "C"` functions (`#[unsafe(no_mangle)]`) come from UniFFI's macros;

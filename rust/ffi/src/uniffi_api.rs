@@ -1,6 +1,6 @@
 //! UniFFI exports: the bridge for Swift (iOS), and for Kotlin and Python on a host.
 //!
-//! The surface is the bridge's and nothing more (DESIGN.md principle 2): a [`TimBridge`] object
+//! The surface is the bridge's and nothing more (docs/architecture.md, "one bridge surface"): a [`TimBridge`] object
 //! made with an [`EventSink`] the host implements, and one async [`TimBridge::call`] that takes
 //! and returns JSON text. Bindings are generated from the built library by
 //! `scripts/gen-bindings.sh`; adding an API method never changes this file.
@@ -13,9 +13,11 @@ use tim_bridge::Bridge;
 ///
 /// Called on a core thread, one event at a time and in order. An implementation hands the text
 /// to its own thread (a queue, a dispatcher, `DispatchQueue.main.async`) and returns at once:
-/// the core waits for it before delivering the next event, and must never wait on a host thread
-/// (DESIGN.md principle 3).
-// A foreign trait (`Arc<dyn EventSink>`), not a callback interface: STYLE.md's UniFFI lesson.
+/// the core waits for it before delivering the next event, and never waits on a host thread
+/// (docs/architecture.md, "Events").
+// A foreign trait (`Arc<dyn EventSink>`), not a callback interface: a callback interface cannot
+// be held as `Arc<dyn EventSink>` by the bridge, and its generated Swift is a protocol with no
+// object identity.
 #[uniffi::export(foreign)]
 pub trait EventSink: Send + Sync {
     /// One event.
@@ -44,18 +46,12 @@ impl TimBridge {
     /// object, with `{"code","desc","data"?}` JSON. Never throws for API errors: every problem,
     /// a wrong parameter type included, is a code in the answer. Any executor may await it.
     pub async fn call(&self, method: String, params_json: String) -> String {
-        // Polled by the host's executor (Swift's, Kotlin's coroutines, Python's asyncio) inside
-        // the core runtime's context, so that anything tokio in the call finds its reactor and
-        // timers; the engine's own work already runs on that runtime. An answer from local state
-        // (getLoginStatus) completes on the first poll, with no hop to another thread: 34 us per
-        // call from Python against 48 us for spawning onto the runtime and awaiting the handle,
-        // and the gap grows with load (scripts/bench-ffi.sh). Not `async_runtime = "tokio"`:
-        // that would enter a second runtime, async-compat's, with threads of its own.
-        let mut answer = std::pin::pin!(self.bridge.call(&method, &params_json));
-        std::future::poll_fn(|cx| {
-            let _context = tim_core::runtime().enter();
-            answer.as_mut().poll(cx)
-        })
-        .await
+        // Polled by the host's executor: 34 us per call from Python against 48 us for spawning
+        // onto the runtime and awaiting the handle, and the gap grows with load
+        // (scripts/bench-ffi.sh). Not `async_runtime = "tokio"`: that would enter a second
+        // runtime, async-compat's, with threads of its own.
+        self.bridge
+            .call_on_any_executor(&method, &params_json)
+            .await
     }
 }

@@ -16,6 +16,7 @@
 
 mod bench;
 
+use bench::failover::FailoverOptions;
 use bench::idle::{IdleOptions, IdleReport};
 use bench::logins::{LoginsOptions, LoginsReport};
 use bench::online::{OnlineSessions, RedisSessions};
@@ -145,6 +146,24 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = 2)]
         threads: usize,
     },
+    /// A node lost under load: a Redis, several nodes behind HAProxy, real SDK clients through
+    /// the balancer; one node is SIGKILLed and its clients must come back through the others,
+    /// each once, with no kick, and Redis must then hold exactly the clients' sessions. Exits 1
+    /// otherwise. Starts everything itself (redis-server, haproxy and --server-bin).
+    Failover {
+        /// SDK clients.
+        #[arg(long, value_name = "N", default_value_t = 1000)]
+        clients: usize,
+        /// Nodes behind the balancer; the first dies.
+        #[arg(long, value_name = "N", default_value_t = 3)]
+        nodes: usize,
+        /// The nodes' --node-lease.
+        #[arg(long, value_name = "SECS", default_value_t = 2.0)]
+        lease: f64,
+        /// Logins in flight at once while everyone logs in (and out at the end).
+        #[arg(long, value_name = "N", default_value_t = 128)]
+        ramp_concurrency: usize,
+    },
 }
 
 /// Upper bounds that keep a mistyped flag from turning into an unbounded run.
@@ -186,6 +205,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Logins { threads, .. } => between("--threads", *threads, 64)?,
         Command::Soak { threads, .. } => between("--threads", *threads, 64)?,
         Command::Idle { .. } => 1,
+        Command::Failover { .. } => 2,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
@@ -292,6 +312,29 @@ fn run(cli: Cli) -> Result<(), String> {
                     "inconsistent: {}",
                     report.consistency.failures.join("; ")
                 ));
+            }
+        }
+        Command::Failover {
+            clients,
+            nodes,
+            lease,
+            ramp_concurrency,
+        } => {
+            let options = FailoverOptions {
+                clients: between("--clients", clients, MAX_CLIENTS)?,
+                nodes: between("--nodes", nodes, 16)?,
+                lease: seconds("--lease", lease, MAX_DURATION_SECS)?,
+                ramp_concurrency: between("--ramp-concurrency", ramp_concurrency, MAX_CONCURRENCY)?,
+            };
+            // Each client's socket, and haproxy's two per client in its own process.
+            bench::raise_fd_limit(options.clients as u64 + FD_RESERVE)?;
+            let report = runtime.block_on(bench::failover::run(&target_options, &options))?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            );
+            if !report.ok {
+                return Err(format!("failover: {}", report.failures.join("; ")));
             }
         }
     }

@@ -1,9 +1,11 @@
 //! `tim-node`: the bridge ([`tim_bridge::Bridge`]) as a Node.js addon, through N-API.
 //!
-//! The glue only marshals strings and schedules callbacks (DESIGN.md principles 1 and 2): every
+//! The glue only marshals strings and schedules callbacks (docs/architecture.md): every
 //! parameter rule, state and error code lives in the bridge and the core. A call runs on the
-//! core's runtime and settles its promise from there; events reach JavaScript through one
-//! thread-safe function, so no core thread ever waits for the JavaScript thread (principle 3).
+//! core's runtime; its answer and every event reach the JavaScript thread through one
+//! thread-safe function, in the order the core produced them, so a login's `onConnectSuccess`
+//! is handed to the listener before the login's promise settles, and no core thread ever waits
+//! for the JavaScript thread.
 //!
 //! ```js
 //! const bridge = new NativeBridge((eventJson) => console.log(JSON.parse(eventJson)));
@@ -11,20 +13,31 @@
 //! bridge.destroy();
 //! ```
 
-use napi::bindgen_prelude::{Either, Env, Function, Object, Result, Status, Unknown};
+use napi::JsDeferred;
+use napi::bindgen_prelude::{Either, Env, Function, FunctionRef, Object, Result, Status, Unknown};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use std::sync::Arc;
-use tim_bridge::{Bridge, error_json};
-use tim_core::code;
+use tim_bridge::{Bridge, code, error_json};
 
-/// The JavaScript event callback, `(eventJson: string) => void`. Weak (the last `true`): it never
-/// keeps Node's event loop alive by itself, so an instance that was never initialised, or whose
+/// Settles a call's promise with its answer.
+type Answer = JsDeferred<String, Box<dyn FnOnce(Env) -> Result<String> + Send>>;
+
+/// What travels from the core to the JavaScript thread, in the order the core produced it.
+enum Delivery {
+    /// An event for the `on_event` callback.
+    Event(String),
+    /// A call's answer, and the promise it settles.
+    Answer(Answer, String),
+}
+
+/// The one ordered channel to the JavaScript thread. Weak (the last `true`): it never keeps
+/// Node's event loop alive by itself, so an instance that was never initialised, or whose
 /// `initSDK` failed, cannot hold a process open. Whether an initialised SDK keeps the process
 /// alive is the package's choice (its Node entry holds the loop from a successful `initSDK` to
-/// `unInitSDK`). Pending calls keep the loop alive until answered. Not callee-handled (the
-/// `false`): the callback gets the event alone, without an error-first argument.
-type EventCallback = ThreadsafeFunction<String, (), String, Status, false, true>;
+/// `unInitSDK`). A pending call keeps the loop alive through its promise until answered. Not
+/// callee-handled (the `false`): deliveries carry no error-first argument.
+type Channel = ThreadsafeFunction<Delivery, (), (), Status, false, true>;
 
 /// An argument from JavaScript: a string, or anything else (answered with 6017, not a throw).
 type Text<'a> = Either<String, Unknown<'a>>;
@@ -34,6 +47,8 @@ type Text<'a> = Either<String, Unknown<'a>>;
 pub struct NativeBridge {
     /// `None` after [`NativeBridge::destroy`].
     bridge: Option<Bridge>,
+    /// Where events and answers go, in order.
+    channel: Arc<Channel>,
 }
 
 /// The 6017 answer for an argument of `call` that is not a string, naming what it was.
@@ -53,20 +68,36 @@ impl NativeBridge {
     /// thread, in order. Throws (code `InvalidArg`) if `on_event` is not a function. An exception
     /// thrown by `on_event` is an uncaught exception, as from any event handler.
     #[napi(constructor, strict)]
-    pub fn new(on_event: Function<'_, String, ()>) -> Result<Self> {
-        let on_event: EventCallback = on_event
-            .build_threadsafe_function()
+    pub fn new(env: Env, on_event: Function<'_, String, ()>) -> Result<Self> {
+        let on_event: FunctionRef<String, ()> = on_event.create_ref()?;
+        // The channel's own target does nothing: each delivery is handled in its callback, on
+        // the JavaScript thread, where events call `on_event` and answers settle their promise.
+        let target = env.create_function_from_closure::<(), (), _>("timDeliver", |_| Ok(()))?;
+        let channel: Channel = target
+            .build_threadsafe_function::<Delivery>()
             .callee_handled::<false>()
             .weak::<true>()
-            .build()?;
+            .build_callback(move |delivery| {
+                match delivery.value {
+                    Delivery::Event(json) => on_event.borrow_back(&delivery.env)?.call(json)?,
+                    Delivery::Answer(answer, json) => answer.resolve(Box::new(move |_| Ok(json))),
+                }
+                Ok(())
+            })?;
+        let channel = Arc::new(channel);
+        let events = channel.clone();
         let bridge = Bridge::new(Arc::new(move |event_json: String| {
             // NonBlocking: the queue is unbounded, and a core thread must never wait for the
             // JavaScript thread. An error here means Node is shutting down; the event has no one
             // left to tell.
-            let _ = on_event.call(event_json, ThreadsafeFunctionCallMode::NonBlocking);
+            let _ = events.call(
+                Delivery::Event(event_json),
+                ThreadsafeFunctionCallMode::NonBlocking,
+            );
         }));
         Ok(NativeBridge {
             bridge: Some(bridge),
+            channel,
         })
     }
 
@@ -83,8 +114,16 @@ impl NativeBridge {
         method: Text<'_>,
         params_json: Text<'_>,
     ) -> Result<Object<'env>> {
-        let (deferred, promise) = env.create_deferred()?;
-        let done = move |answer: String| deferred.resolve(move |_| Ok(answer));
+        let (answer, promise) = env.create_deferred()?;
+        let channel = self.channel.clone();
+        // Behind every event the core emitted before this answer. Should Node be shutting down,
+        // the answer has no one left to tell either.
+        let done = move |json: String| {
+            let _ = channel.call(
+                Delivery::Answer(answer, json),
+                ThreadsafeFunctionCallMode::NonBlocking,
+            );
+        };
         match (&self.bridge, method, params_json) {
             (None, _, _) => done(error_json(
                 code::SDK_NOT_INITIALIZED,

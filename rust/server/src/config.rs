@@ -721,6 +721,101 @@ token = "secret-token"
         assert!(err.contains("UTC offset"), "{err}");
     }
 
+    #[test]
+    fn redis_urls_name_one_server_or_a_cluster() {
+        let cluster = |args: &[&str]| {
+            let mut all = vec!["--app", "1:k"];
+            all.extend(args);
+            ServerConfig::from_cli(&cli(&all)).map(|c| c.cluster)
+        };
+        assert_eq!(cluster(&[]).unwrap(), None);
+        let single = cluster(&["--redis", "redis://10.0.0.5:6379/2", "--node-id", "n1"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            single.redis,
+            RedisTarget::Single("redis://10.0.0.5:6379/2".into())
+        );
+        assert_eq!(
+            (single.node_id.as_str(), single.lease),
+            ("n1", DEFAULT_NODE_LEASE)
+        );
+        let seeds = ["redis://a:1".to_owned(), "redis://b:2".to_owned()];
+        let form = cluster(&["--redis", "redis+cluster://a:1,b:2"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(form.redis, RedisTarget::Cluster(seeds.to_vec()));
+        let repeated = cluster(&["--redis", "redis://a:1", "--redis", "redis://b:2"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(repeated.redis, RedisTarget::Cluster(seeds.to_vec()));
+        let tls = cluster(&["--redis", "rediss+cluster://a:1"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(tls.redis, RedisTarget::Cluster(vec!["rediss://a:1".into()]));
+        assert!(
+            form.node_id.starts_with("node-"),
+            "a made-up id: {}",
+            form.node_id
+        );
+        for (args, expected) in [
+            (&["--redis", "http://x"][..], "starts with redis://"),
+            (&["--redis", "redis+cluster://a:1/3"], "no databases"),
+            (&["--redis", "redis://a", "--node-id", "bad id"], "node id"),
+            (
+                &["--redis", "redis://a", "--node-lease", "0.5"],
+                "at least 1 s",
+            ),
+            (&["--node-id", "n1"], "need --redis"),
+        ] {
+            let err = cluster(args).unwrap_err();
+            assert!(err.contains(expected), "{args:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn policy_flags_win_over_the_file_and_zero_durations_are_refused() {
+        let dir = TempDir::new("flags-win");
+        let toml = dir.write(
+            "server.toml",
+            "[[app]]\nsdkappid = 7\nkeys = [\"a\"]\npolicy = \"one-platform\"\ninstances_per_platform = 2\n[cluster]\nredis = [\"redis://r:1\"]\nnode_lease_secs = 4\n",
+        );
+        let config = ServerConfig::from_cli(&cli(&[
+            "--config",
+            &toml,
+            "--app",
+            "7:b",
+            "--policy",
+            "all-platforms",
+            "--web-instances",
+            "5",
+            "--node-lease",
+            "6",
+        ]))
+        .unwrap();
+        let app = &config.apps[&7];
+        assert_eq!(app.keys, ["a", "b"]);
+        assert_eq!(
+            app.policy.platforms,
+            PlatformPolicy::AllPlatforms,
+            "the flag wins"
+        );
+        assert_eq!(
+            (app.policy.native_instances, app.policy.web_instances),
+            (2, 5)
+        );
+        let cluster = config.cluster.unwrap();
+        assert_eq!(cluster.redis, RedisTarget::Single("redis://r:1".into()));
+        assert_eq!(cluster.lease, Duration::from_secs(6));
+        for (flag, value) in [("--heartbeat-timeout", "0"), ("--login-timeout", "0")] {
+            let err = ServerConfig::from_cli(&cli(&["--app", "1:k", flag, value])).unwrap_err();
+            assert!(err.contains("more than 0"), "{flag}: {err}");
+        }
+        let err =
+            ServerConfig::from_cli(&cli(&["--app", "1:k", "--lockout-failures", "0"])).unwrap_err();
+        assert!(err.contains("at least 1"), "{err}");
+    }
+
     /// A folder of its own under the system's temporary folder, removed when dropped.
     struct TempDir(PathBuf);
 

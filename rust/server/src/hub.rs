@@ -58,12 +58,12 @@ impl Hub {
 
     /// Forgets a session whose connection ended.
     pub fn disconnect(&self, session_id: &str) {
-        self.lock().remove(session_id);
+        self.remove(session_id);
     }
 
     /// Tells a session's connection to end. Returns whether the session was connected here.
     pub fn end(&self, session_id: &str, ending: Ending) -> bool {
-        let connected = self.lock().remove(session_id);
+        let connected = self.remove(session_id);
         // Sent after the lock is released: the receiver may already be gone, which is fine.
         connected.is_some_and(|c| c.ending.send(ending).is_ok())
     }
@@ -91,8 +91,24 @@ impl Hub {
         self.len() == 0
     }
 
+    fn remove(&self, session_id: &str) -> Option<Connected> {
+        let mut sessions = self.lock();
+        let connected = sessions.remove(session_id);
+        shrink_when_sparse(&mut sessions);
+        connected
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Connected>> {
         self.sessions.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Gives back a map's spare room once it is three quarters empty: after a burst of sessions
+/// closes, a map sized for the peak would otherwise keep that memory for good.
+pub fn shrink_when_sparse<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>) {
+    const SMALL: usize = 64;
+    if map.capacity() > SMALL && map.len() < map.capacity() / 4 {
+        map.shrink_to_fit();
     }
 }
 
@@ -123,6 +139,19 @@ mod tests {
         assert!(!hub.end("s1", Ending::Replaced), "already ended");
         assert_eq!(rx.await.unwrap(), kick);
         assert!(hub.is_empty());
+    }
+
+    #[test]
+    fn a_map_gives_back_its_room_once_three_quarters_empty() {
+        let mut map: HashMap<u32, u32> = (0..10_000).map(|i| (i, i)).collect();
+        let peak = map.capacity();
+        map.retain(|k, _| *k < 5_000);
+        shrink_when_sparse(&mut map);
+        assert!(map.capacity() > peak / 2, "half full keeps its room");
+        map.retain(|k, _| *k < 100);
+        shrink_when_sparse(&mut map);
+        assert!(map.capacity() < peak / 10, "{} of {peak}", map.capacity());
+        assert_eq!(map.len(), 100);
     }
 
     #[test]

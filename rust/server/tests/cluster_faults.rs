@@ -23,16 +23,7 @@ async fn node_behind(proxy: &FaultProxy, name: &str) -> RunningServer {
 }
 
 async fn healthz(node: &RunningServer) -> String {
-    let url = format!("http://{}/healthz", node.local_addr());
-    let mut stream = tokio::net::TcpStream::connect(node.local_addr())
-        .await
-        .unwrap();
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let request = format!("GET /healthz HTTP/1.1\r\nHost: {url}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).await.unwrap();
-    answer.lines().next().unwrap_or_default().to_owned()
+    http_get(node.local_addr(), "/healthz").await.0
 }
 
 /// Whether every session the nodes hold is what Redis holds for `users`, and nothing else.
@@ -69,9 +60,14 @@ async fn a_stalled_redis_answers_logins_70169_and_keeps_the_online_connected() {
 
     proxy.stall();
     // Answered, never left hanging: the login's own deadline (WAIT) would fail the test first.
+    let asked = std::time::Instant::now();
     assert_eq!(
         login_code(&b, &request("carol", "phone", Platform::Android)).await,
         70169
+    );
+    eprintln!(
+        "70169 answered after {:?} of stalled Redis",
+        asked.elapsed()
     );
     ping_pong(&mut alice, 1).await;
     ping_pong(&mut bob, 1).await;
@@ -120,7 +116,15 @@ async fn redis_restarted_empty_hears_every_session_again_and_limits_hold() {
     let mut bob = online(&a, &request("bob", "phone", Platform::Android)).await;
     let mut carol = online(&b, &request("carol", "phone", Platform::Android)).await;
 
+    redis.kill();
+    // Redis is gone: logins answer 70169 at once, the sessions online stay online.
+    assert_eq!(
+        login_code(&a, &request("dave", "phone", Platform::Android)).await,
+        70169
+    );
+    ping_pong(&mut carol, 1).await;
     redis.restart_empty().await;
+    let restarted = std::time::Instant::now();
     // While a still talks to the dead Redis, a login of alice on another device is admitted
     // through b, which reaches the new, empty one.
     to_b.set_upstream(redis.addr());
@@ -138,6 +142,10 @@ async fn redis_restarted_empty_hears_every_session_again_and_limits_hold() {
         consistent(&both, &users)
     })
     .await;
+    eprintln!(
+        "Redis restarted empty: every held session in it again {:?} after the restart (lease {LEASE:?})",
+        restarted.elapsed()
+    );
     assert_eq!(instances(&sessions(&a, "alice").await), ["tablet"]);
     ping_pong(&mut bob, 1).await;
     ping_pong(&mut carol, 1).await;
@@ -196,16 +204,27 @@ async fn a_killed_node_s_sessions_leave_within_the_lease_and_displace_no_one() {
         assert_eq!(outcome.result.code, 0);
         held.push(outcome.connection);
     }
-    let survivor = node(&target(&redis), "survivor", DevicePolicy::default()).await;
+    let survivor = start(node_config(
+        &target(&redis),
+        "survivor",
+        DevicePolicy::default(),
+        LEASE,
+    ))
+    .await;
     assert_eq!(sessions(&survivor, "u0").await.len(), 1);
 
     doomed.kill();
+    let killed = std::time::Instant::now();
     eventually(
         LEASE * 3,
         "the dead node's sessions count for nothing",
         || async { sessions(&survivor, "u199").await.is_empty() },
     )
     .await;
+    eprintln!(
+        "a SIGKILLed node's 200 sessions stopped counting {:?} after the kill (lease {LEASE:?})",
+        killed.elapsed()
+    );
     for user in &users {
         let mut other = request(user, "tablet", Platform::Android);
         other.reconnect = true; // would get 6208 if the dead sessions still held the place

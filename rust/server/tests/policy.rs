@@ -19,21 +19,6 @@ fn with_policy(platforms: PlatformPolicy, native_instances: u8, web_instances: u
     config
 }
 
-async fn expect_kick(
-    connection: &mut tim_testkit::client::Connection,
-    reason: KickReason,
-    by: Platform,
-) {
-    assert_eq!(
-        next(connection).await,
-        ServerFrame::KickedOffline {
-            reason,
-            by_platform: Some(by)
-        }
-    );
-    assert_eq!(connection.closed().await, 1008);
-}
-
 fn online_platforms(list: &[tim_server::policy::SessionInfo]) -> Vec<Platform> {
     list.iter().map(|s| s.platform).collect()
 }

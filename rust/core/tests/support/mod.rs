@@ -2,8 +2,9 @@
 //! listener whose events a test can await.
 #![allow(dead_code, unused_imports)] // each test file uses a different part of this module
 
+use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tim_core::{LogLevel, LoginStatus, SdkConfig, SdkEvent, TimManager};
 use tim_server::{AppConfig, RunningServer, Server, ServerConfig};
 use tim_testkit::FaultProxy;
@@ -51,9 +52,31 @@ pub async fn start_behind_proxy() -> (RunningServer, FaultProxy) {
 /// `proxy`'s clients know. Not rebinding the old port keeps tests free of a race with the
 /// ephemeral ports the OS hands out meanwhile.
 pub async fn restart(proxy: &FaultProxy) -> RunningServer {
-    let server = start_server().await;
+    restart_with(proxy, server_config()).await
+}
+
+/// [`restart`] with another configuration (a key rotated, say).
+pub async fn restart_with(proxy: &FaultProxy, config: ServerConfig) -> RunningServer {
+    let server = start_server_with(config).await;
     proxy.set_upstream(server.local_addr());
     server
+}
+
+/// A second key of [`APP`], for tests that rotate keys.
+pub const KEY2: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+
+/// The server configuration with `keys` as the app's keys.
+pub fn server_config_with_keys(keys: &[&str]) -> ServerConfig {
+    let mut config = server_config();
+    if let Some(app) = config.apps.get_mut(&APP) {
+        app.keys = keys.iter().map(|k| (*k).to_owned()).collect();
+    }
+    config
+}
+
+/// A ticket for `user` signed now with `key`, valid for a day.
+pub fn ticket_with_key(user: &str, key: &str) -> String {
+    tim_testkit::tickets::ticket_for(APP, key, user, now(), 86_400)
 }
 
 /// Timeouts short enough for tests, long enough for a loaded 2-core machine.
@@ -128,4 +151,33 @@ pub async fn online_users(server: &RunningServer, user: &str) -> usize {
         user_id: user.to_owned(),
     };
     server.registry().sessions(&account).await.unwrap().len()
+}
+
+/// Polls `check` until it holds; panics naming `what` after `WAIT`.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + WAIT;
+    while !check().await {
+        assert!(Instant::now() < deadline, "not in time: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Every call of a test must return within `WAIT`: a hang fails the test instead of the run.
+pub async fn in_time<T>(call: impl Future<Output = T>) -> T {
+    tokio::time::timeout(WAIT, call)
+        .await
+        .expect("the call returned in time")
+}
+
+/// A `ws://` URL of a loopback port that nothing listens on: bound, then closed, so no test
+/// assumes that some fixed port is closed.
+pub fn closed_port_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    let url = format!("ws://{}", listener.local_addr().expect("its address"));
+    drop(listener);
+    url
 }

@@ -91,6 +91,8 @@ pub struct Identities {
     pub only_clients: Vec<Pair>,
     /// Pairs only the server has (the first 10).
     pub only_server: Vec<Pair>,
+    /// Why the last reading failed, if it did (the pairs are then the last good reading's).
+    pub error: Option<String>,
 }
 
 /// What the final check found.
@@ -163,25 +165,38 @@ pub struct SoakReport {
 }
 
 /// What a client's listener has seen.
-#[derive(Debug, Default, Clone, Copy)]
-struct Seen {
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Seen {
     /// `onConnectSuccess` events.
-    successes: u64,
+    pub(super) successes: u64,
+    /// When the last `onConnectSuccess` arrived.
+    pub(super) last_success: Instant,
     /// Whether the last connection event was `onConnectSuccess`.
-    connected: bool,
+    pub(super) connected: bool,
     /// Kicks and expiries.
-    unexpected: u64,
+    pub(super) unexpected: u64,
+}
+
+impl Default for Seen {
+    fn default() -> Self {
+        Seen {
+            successes: 0,
+            last_success: Instant::now(),
+            connected: false,
+            unexpected: 0,
+        }
+    }
 }
 
 /// One SDK instance and the proxy its connections go through, if it has one.
-struct Client {
-    manager: TimManager,
+pub(super) struct Client {
+    pub(super) manager: TimManager,
     proxy: Option<FaultProxy>,
-    seen: watch::Sender<Seen>,
+    pub(super) seen: watch::Sender<Seen>,
     /// Two users of its own, `(user, ticket)`, between which it switches.
-    users: [(String, String); 2],
+    pub(super) users: [(String, String); 2],
     /// Its instance id (`soak-N`), which the server's sessions name.
-    instance: String,
+    pub(super) instance: String,
 }
 
 /// What one client's loop did.
@@ -193,12 +208,17 @@ struct Tally {
     reconnect_us: Vec<u32>,
 }
 
-fn micros(d: Duration) -> u32 {
+pub(super) fn micros(d: Duration) -> u32 {
     u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
 }
 
 impl Client {
-    async fn start(target: &Target, i: usize, proxied: bool, now: u64) -> Result<Client, String> {
+    pub(super) async fn start(
+        target: &Target,
+        i: usize,
+        proxied: bool,
+        now: u64,
+    ) -> Result<Client, String> {
         let proxy = match proxied {
             true => Some(FaultProxy::start(target.addr).await),
             false => None,
@@ -225,6 +245,7 @@ impl Client {
                 SdkEvent::ConnectSuccess => {
                     s.connected = true;
                     s.successes += 1;
+                    s.last_success = Instant::now();
                 }
                 SdkEvent::KickedOffline | SdkEvent::UserSigExpired => {
                     s.connected = false;
@@ -254,7 +275,7 @@ impl Client {
     }
 
     /// Logs in as user `side` (a switch when another user is logged in); the latency on success.
-    async fn login(&self, side: usize) -> Result<Duration, String> {
+    pub(super) async fn login(&self, side: usize) -> Result<Duration, String> {
         let (user, ticket) = &self.users[side];
         let started = Instant::now();
         match tokio::time::timeout(CALL_TIMEOUT, self.manager.login(user, ticket)).await {
@@ -264,7 +285,7 @@ impl Client {
         }
     }
 
-    async fn logout(&self) -> Result<(), String> {
+    pub(super) async fn logout(&self) -> Result<(), String> {
         match tokio::time::timeout(CALL_TIMEOUT, self.manager.logout()).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(e.code.to_string()),
@@ -274,7 +295,7 @@ impl Client {
 
     /// Waits until the last connection event is `onConnectSuccess`: every event of the calls
     /// that returned has been delivered, and the client holds a connection.
-    async fn connected(&self) -> Result<u64, String> {
+    pub(super) async fn connected(&self) -> Result<u64, String> {
         let mut seen = self.seen.subscribe();
         match tokio::time::timeout(RECONNECT_TIMEOUT, seen.wait_for(|s| s.connected)).await {
             Ok(Ok(s)) => Ok(s.successes),
@@ -340,7 +361,7 @@ impl Client {
 
 /// Runs `f` for every client with at most `concurrency` at once, and collects the results in
 /// client order.
-async fn for_each<T, F, Fut>(clients: &[Arc<Client>], concurrency: usize, f: F) -> Vec<T>
+pub(super) async fn for_each<T, F, Fut>(clients: &[Arc<Client>], concurrency: usize, f: F) -> Vec<T>
 where
     T: Send + 'static,
     F: Fn(Arc<Client>) -> Fut,
@@ -487,7 +508,11 @@ pub async fn run(
     if let Some(online) = online {
         let believed = believed_online(&clients);
         let identities = compare_identities(target, &clients, options, online, &believed).await;
-        if !identities.only_clients.is_empty() || !identities.only_server.is_empty() {
+        if let Some(e) = &identities.error {
+            consistency
+                .failures
+                .push(format!("the server's sessions could not be read: {e}"));
+        } else if !identities.only_clients.is_empty() || !identities.only_server.is_empty() {
             consistency.failures.push(format!(
                 "the clients hold {} sessions, the server {}; only the clients': {:?}; only the server's: {:?}",
                 identities.clients, identities.server, identities.only_clients, identities.only_server
@@ -498,7 +523,11 @@ pub async fn run(
     teardown(target, &clients, options, &mut consistency).await;
     if let Some(online) = online {
         let left = compare_identities(target, &clients, options, online, &BTreeSet::new()).await;
-        if left.server > 0 {
+        if let Some(e) = &left.error {
+            consistency.failures.push(format!(
+                "the server's sessions could not be read after everyone left: {e}"
+            ));
+        } else if left.server > 0 {
             consistency.failures.push(format!(
                 "after everyone left the server holds {} sessions of the soak's users: {:?}",
                 left.server, left.only_server
@@ -635,16 +664,15 @@ async fn compare_identities(
         .collect();
     let polls = (options.agree_within.as_millis() / METRIC_POLL_PAUSE.as_millis()).max(1) as usize;
     let mut server = BTreeSet::new();
+    let mut error = None;
     let mut poll = 0;
     while poll < polls {
         poll += 1;
         match online.online(target.app, &users).await {
-            Ok(read) => server = read,
-            Err(e) => {
-                server = [("(unreadable)".to_owned(), e)].into();
-            }
+            Ok(read) => (server, error) = (read, None),
+            Err(e) => error = Some(e),
         }
-        if server == *believed {
+        if error.is_none() && server == *believed {
             break;
         }
         tokio::time::sleep(METRIC_POLL_PAUSE).await;
@@ -657,6 +685,7 @@ async fn compare_identities(
         polls: poll,
         only_clients: first_10(believed, &server),
         only_server: first_10(&server, believed),
+        error,
     }
 }
 

@@ -27,12 +27,16 @@ const SCAN_COUNT: usize = 500;
 
 impl Cluster {
     /// Renews the lease. Answers whether the store still held it, and records the dead nodes.
+    ///
+    /// The lease written runs two thirds of `--node-lease` from now: renewals come every third,
+    /// and the other nodes, which look at every renewal of theirs, then see a dead node's lease
+    /// run out and stop counting its sessions within `--node-lease` of its last renewal.
     pub async fn renew(&self, first: bool) -> Result<bool, RegistryError> {
         let mut invocation = self.scripts.lease.prepare_invoke();
         invocation
             .key(keys::NODES)
             .arg(&self.token)
-            .arg(super::millis(self.lease))
+            .arg(super::millis(self.lease * 2 / 3))
             .arg(if first { "1" } else { "0" })
             .arg(super::millis(REMEMBER_DEAD));
         let (held, dead): (i64, Vec<String>) = self.store.invoke(&invocation).await?;

@@ -385,11 +385,19 @@ impl SessionRegistry for Cluster {
             let index = self.store.query::<i64>(&index);
             let (indexed, verdict) =
                 tokio::join!(index, self.admit_rounds(account, &attempt, false));
-            if let Err(e) = &verdict {
-                // The script may have run although its answer was lost: take the session off
-                // once the store answers again.
-                self.defer_removal(account, &attempt.session.session_id);
-                return Err(e.clone());
+            match &verdict {
+                Err(_) => {
+                    // The script may have run although its answer was lost: take the session
+                    // off once the store answers again.
+                    self.defer_removal(account, &attempt.session.session_id);
+                }
+                Ok(Verdict::Admitted(_)) => {}
+                Ok(_) => {
+                    // Refused: the index keeps the account only if the node holds another
+                    // session of it.
+                    self.remove_now(account, &attempt.session.session_id)
+                        .await?;
+                }
             }
             indexed?;
             verdict

@@ -1,6 +1,7 @@
 //! The default registry: one process, everything in memory, every step under one lock.
 
 use super::{AccountKey, LoginAttempt, RegistryError, SessionRegistry, Verdict};
+use crate::hub::shrink_when_sparse;
 use crate::lockout::{Lockout, LockoutRules};
 use crate::policy::{SessionInfo, admit, admit_reconnect};
 use futures_util::future::{BoxFuture, FutureExt, ready};
@@ -74,6 +75,7 @@ impl SessionRegistry for MemoryRegistry {
             };
             if online.is_empty() {
                 state.online.remove(account);
+                shrink_when_sparse(&mut state.online);
             }
             match admission {
                 None => Verdict::NoRoom,
@@ -108,6 +110,7 @@ impl SessionRegistry for MemoryRegistry {
             let removed = online.len() != before;
             if online.is_empty() {
                 state.online.remove(account);
+                shrink_when_sparse(&mut state.online);
             }
             removed
         }))
@@ -127,7 +130,9 @@ impl SessionRegistry for MemoryRegistry {
                 let invalid = state.accounts.entry(account.clone()).or_insert(0);
                 *invalid = (*invalid).max(before);
             }
-            state.online.remove(account).unwrap_or_default()
+            let ended = state.online.remove(account).unwrap_or_default();
+            shrink_when_sparse(&mut state.online);
+            ended
         }))
     }
 

@@ -5,7 +5,6 @@ use crate::support::*;
 use futures_util::future::join_all;
 use std::future::Future;
 use std::time::Duration;
-use tim_protocol::{KickReason, Platform, ServerFrame};
 use tim_server::{ClusterConfig, DevicePolicy, RedisTarget, RunningServer};
 pub use tim_testkit::RedisServer;
 
@@ -34,21 +33,6 @@ pub async fn node(redis: &RedisTarget, name: &str, policy: DevicePolicy) -> Runn
 
 pub async fn nodes(redis: &RedisTarget, policy: DevicePolicy) -> Vec<RunningServer> {
     join_all(["a", "b", "c"].map(|name| node(redis, name, policy))).await
-}
-
-pub async fn expect_kick(
-    connection: &mut tim_testkit::client::Connection,
-    reason: KickReason,
-    by: Platform,
-) {
-    assert_eq!(
-        next(connection).await,
-        ServerFrame::KickedOffline {
-            reason,
-            by_platform: Some(by)
-        }
-    );
-    assert_eq!(connection.closed().await, 1008);
 }
 
 pub fn instances(list: &[tim_server::policy::SessionInfo]) -> Vec<&str> {

@@ -2,7 +2,7 @@
 #![allow(dead_code, unused_imports)] // each test file uses a different part of this module
 
 use std::process::Command;
-use tim_protocol::{ClientFrame, LoginRequest, Platform, ServerFrame};
+use tim_protocol::{ClientFrame, KickReason, LoginRequest, Platform, ServerFrame};
 use tim_server::{AppConfig, DevicePolicy, RunningServer, Server, ServerConfig};
 use tim_testkit::ServerProcess;
 use tim_testkit::client::{Connection, LoginOutcome, login_request};
@@ -97,4 +97,35 @@ pub async fn spawn(args: &[&str]) -> ServerProcess {
     ServerProcess::start(command, false)
         .await
         .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The status line and body of a plain HTTP GET of `path` (for `/metrics` and `/healthz`).
+pub async fn http_get(addr: std::net::SocketAddr, path: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    (
+        head.lines().next().unwrap_or_default().to_owned(),
+        body.to_owned(),
+    )
+}
+
+/// Insists the next frame is a kick for `reason` by a login on `by`, then the close (1008).
+pub async fn expect_kick(
+    connection: &mut tim_testkit::client::Connection,
+    reason: KickReason,
+    by: Platform,
+) {
+    assert_eq!(
+        next(connection).await,
+        ServerFrame::KickedOffline {
+            reason,
+            by_platform: Some(by)
+        }
+    );
+    assert_eq!(connection.closed().await, 1008);
 }

@@ -12,10 +12,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * architectures: {@link TencentImSDKSpec} is the codegen'd TurboModule spec on the new one and a
  * bridge module on the old one.
  *
- * <p>It only passes strings between JavaScript and {@link TimNative} (DESIGN.md principles 1-3):
- * no parameter checks, no error codes, no state. Nothing here blocks: {@code call} returns as
- * soon as the core has the request, and the core resolves promises and emits events through the
- * sink methods below from whatever thread it answers on, as React Native allows.
+ * <p>It only passes strings between JavaScript and {@link TimNative} (docs/architecture.md,
+ * principles 1-3): no parameter checks, no error codes, no state. Nothing here blocks: {@code
+ * call} returns as soon as the core has the request, and the core resolves promises and emits
+ * events through the sink methods below from whatever thread it answers on, as React Native
+ * allows. Order: the core hands a call's result to {@link #onResult} only after {@link #onEvent}
+ * returned for every event before it, and both go to the JavaScript thread's one queue, so
+ * JavaScript sees a login's events before its result.
  */
 public final class TencentImSDKModule extends TencentImSDKSpec implements TimNative.Sink {
     /** The event name js/reactNative.ts listens to; the payload is {@code {"type","data"}} JSON. */
@@ -32,14 +35,15 @@ public final class TencentImSDKModule extends TencentImSDKSpec implements TimNat
     public TencentImSDKModule(ReactApplicationContext context) {
         super(context);
         // The core has nothing to tell until a call, so handing out `this` before the
-        // constructor returns is safe.
+        // constructor returns is safe. Without the native library the handle is 0 and every
+        // call answers 6013 saying how to add it: the module never crashes the app.
         handle = TimNative.create(this);
     }
 
     /**
-     * Answers with {@code {"code","desc","data"?}} JSON; never rejects (principle 4). The methods
-     * carry {@code @ReactMethod} here because the old architecture looks for it on the module's
-     * own class.
+     * Answers with {@code {"code","desc","data"?}} JSON; never rejects (docs/architecture.md,
+     * principle 4). The methods carry {@code @ReactMethod} here because the old architecture
+     * looks for it on the module's own class.
      */
     @Override
     @ReactMethod

@@ -5,17 +5,56 @@ package com.timrs;
  * ways.
  *
  * <p>Every rule (parameter checks, error codes, the login state machine) lives in the Rust core;
- * this class and the React Native module only pass strings (DESIGN.md principles 1 and 2).
+ * this class and the React Native module only pass strings (docs/architecture.md, principles 1
+ * and 2).
  *
  * <p>Threads: {@link #create}, {@link #call} and {@link #destroy} may be called from any thread and
  * never block on the network. {@link Sink} methods run on the core's own threads.
+ *
+ * <p>A missing library never crashes the app: loading it is attempted once, and when it fails
+ * every {@link #call} answers code 6013 with a description naming the library and how to build
+ * it, as the JavaScript layer answers when the module itself is missing.
  */
 public final class TimNative {
-    static {
-        System.loadLibrary("tim_ffi");
-    }
+    /** The library's name for {@link System#loadLibrary}: {@code libtim_ffi.so} on Android. */
+    static final String LIBRARY = "tim_ffi";
+
+    /** {@code null} once the library is loaded; otherwise the answer every call gets. */
+    private static final String MISSING = load();
 
     private TimNative() {}
+
+    private static String load() {
+        try {
+            System.loadLibrary(LIBRARY);
+            return null;
+        } catch (UnsatisfiedLinkError | SecurityException e) {
+            String desc = "react-native-tim-rs: the native library lib" + LIBRARY + ".so is not in this app ("
+                    + e + "). Build it with scripts/build-android.sh in the package (it needs the Android NDK"
+                    + " and cargo-ndk), which puts it in android/src/main/jniLibs, then rebuild the app.";
+            return "{\"code\":6013,\"desc\":" + jsonString(desc) + "}";
+        }
+    }
+
+    /** {@code text} as a JSON string literal. */
+    private static String jsonString(String text) {
+        StringBuilder json = new StringBuilder("\"");
+        for (char c : text.toCharArray()) {
+            if (c == '"' || c == '\\') {
+                json.append('\\').append(c);
+            } else if (c < 0x20) {
+                json.append(String.format("\\u%04x", (int) c));
+            } else {
+                json.append(c);
+            }
+        }
+        return json.append('"').toString();
+    }
+
+    /** Whether the library is loaded; when not, every call answers 6013 explaining why. */
+    public static boolean isLoaded() {
+        return MISSING == null;
+    }
 
     /**
      * Receives one instance's events and call results. Events run on a core thread, one at a
@@ -42,7 +81,9 @@ public final class TimNative {
      * @return a handle for {@link #call} and {@link #destroy}; never 0 unless {@code sink} is null
      *     (then calls on it answer code 6013)
      */
-    public static native long create(Sink sink);
+    public static long create(Sink sink) {
+        return MISSING == null ? nativeCreate(sink) : 0;
+    }
 
     /**
      * Calls {@code method} (a JavaScript API name such as {@code "login"}) with its parameters as
@@ -51,16 +92,28 @@ public final class TimNative {
      * @return {@code null} when the call went to the core: its answer comes exactly once to
      *     {@code sink.onResult(requestId, json)}, possibly before this returns (so register the
      *     request before calling). Otherwise the answer itself, for calls that
-     *     could not reach the core: an unknown or destroyed handle (code 6013), a null {@code
-     *     method} or {@code paramsJson} (code 6017; pass {@code "{}"} for no parameters), an
-     *     internal failure (code 6022).
+     *     could not reach the core: the library is missing, or the handle is unknown or destroyed
+     *     (code 6013), a null {@code method} or {@code paramsJson} (code 6017; pass {@code "{}"}
+     *     for no parameters), an internal failure (code 6022).
      */
-    public static native String call(long handle, long requestId, String method, String paramsJson);
+    public static String call(long handle, long requestId, String method, String paramsJson) {
+        return MISSING == null ? nativeCall(handle, requestId, method, paramsJson) : MISSING;
+    }
 
     /**
      * Stops an instance: logs out without waiting for the server and releases the sink. Answers
      * of calls already made still arrive; later calls on the handle answer code 6013. Unknown
      * handles are ignored.
      */
-    public static native void destroy(long handle);
+    public static void destroy(long handle) {
+        if (MISSING == null) {
+            nativeDestroy(handle);
+        }
+    }
+
+    private static native long nativeCreate(Sink sink);
+
+    private static native String nativeCall(long handle, long requestId, String method, String paramsJson);
+
+    private static native void nativeDestroy(long handle);
 }

@@ -13,7 +13,7 @@ public final class RoundTripBench {
 
     public static void main(String[] args) throws Exception {
         int calls = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
-        try (Harness.Server server = new Harness.Server(); Client client = new Client()) {
+        try (TimServer server = Harness.server(); Client client = new Client()) {
             check(client.init(server.url), "initSDK");
             check(client.login("bench", Harness.ticket(Harness.KEY, "bench")), "login");
             roundTrips(client, calls / 10); // warm up: JIT, thread attachments, allocator
@@ -35,7 +35,7 @@ public final class RoundTripBench {
     }
 
     private static void check(String resultJson, String what) {
-        if (Harness.code(resultJson) != 0) {
+        if (TimServer.code(resultJson) != 0) {
             throw new IllegalStateException(what + " failed: " + resultJson);
         }
     }

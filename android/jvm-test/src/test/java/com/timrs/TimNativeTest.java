@@ -1,6 +1,6 @@
 package com.timrs;
 
-import static com.timrs.Harness.code;
+import static com.timrs.TimServer.code;
 import static com.timrs.Harness.ticket;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -27,12 +27,12 @@ import org.junit.jupiter.api.Test;
  * misuse from Java gets an answer, never a crash or a lost callback.
  */
 class TimNativeTest {
-    private static Harness.Server server;
+    private static TimServer server;
     private final List<Client> clients = new ArrayList<>();
 
     @BeforeAll
     static void startServer() throws Exception {
-        server = new Harness.Server();
+        server = Harness.server();
     }
 
     @AfterAll
@@ -86,7 +86,7 @@ class TimNativeTest {
         assertEquals(0, code(second.init(server.url)));
         assertEquals(0, code(first.login("carol", ticket(Harness.KEY, "carol"))));
         assertEquals(0, code(second.login("carol", ticket(Harness.KEY, "carol"))));
-        assertEquals("null", Harness.field(first.event("onKickedOffline"), "data"));
+        assertEquals("null", TimServer.field(first.event("onKickedOffline"), "data"));
         assertEquals(3, dataNumber(first.call("getLoginStatus", "{}")));
         assertEquals(1, dataNumber(second.call("getLoginStatus", "{}")));
     }
@@ -205,7 +205,7 @@ class TimNativeTest {
     /** The {@code data} of a successful result, as JSON text. */
     private static String data(String resultJson) {
         assertEquals(0, code(resultJson), resultJson);
-        return Harness.field(resultJson, "data");
+        return TimServer.field(resultJson, "data");
     }
 
     /** The numeric {@code data} of a successful result. */

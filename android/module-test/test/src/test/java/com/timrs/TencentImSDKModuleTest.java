@@ -1,5 +1,8 @@
 package com.timrs;
 
+import static com.timrs.TimServer.code;
+import static com.timrs.TimServer.field;
+
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNull;
@@ -11,16 +14,13 @@ import com.facebook.react.bridge.Promise;
 import com.facebook.react.internal.featureflags.ReactNativeFeatureFlagsForTests;
 import com.facebook.react.module.model.ReactModuleInfo;
 import com.facebook.react.turbomodule.core.interfaces.TurboModule;
-import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -31,8 +31,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.After;
 import org.junit.AfterClass;
 import org.junit.Before;
@@ -53,9 +51,9 @@ public class TencentImSDKModuleTest {
     private static final long APP = 1_400_000_123L;
     private static final String KEY = "module-test-key";
     /** Every wait gives up after this, so a lost promise or event fails, never hangs. */
-    private static final long WAIT_SECONDS = 10;
+    private static final long WAIT_SECONDS = TimServer.WAIT_SECONDS;
 
-    private static Process server;
+    private static TimServer server;
     private static String serverUrl;
 
     private final List<TencentImSDKModule> modules = new ArrayList<>();
@@ -64,25 +62,14 @@ public class TencentImSDKModuleTest {
 
     @BeforeClass
     public static void startServer() throws IOException {
-        File log = new File(System.getProperty("tim.log.dir", "target"), "tim-server.log");
-        server = new ProcessBuilder(bin("tim-server").getPath(),
-                        "--listen", "127.0.0.1:0", "--app", APP + ":" + KEY)
-                .redirectError(log)
-                .start();
-        String first = new BufferedReader(
-                        new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))
-                .readLine();
-        if (first == null || !first.startsWith("listening on ")) {
-            server.destroy();
-            throw new IOException("tim-server did not start: " + first + " (see " + log + ")");
-        }
-        serverUrl = first.substring("listening on ".length()).trim();
+        server = new TimServer(APP, KEY,
+                new File(System.getProperty("tim.log.dir", "target"), "tim-server.log"));
+        serverUrl = server.url;
     }
 
     @AfterClass
-    public static void stopServer() throws InterruptedException {
-        server.destroy();
-        server.waitFor(WAIT_SECONDS, TimeUnit.SECONDS);
+    public static void stopServer() throws IOException {
+        server.close();
     }
 
     /** React Native's feature flags are native code by default; its tests use the Java ones. */
@@ -102,7 +89,7 @@ public class TencentImSDKModuleTest {
         FakeJs js = new FakeJs();
         TencentImSDKModule module = module(js);
         assertEquals(0, code(call(module, "initSDK", initParams(serverUrl, ""))));
-        assertEquals(0, code(call(module, "login", loginParams("alice", ticket("alice")))));
+        assertEquals(0, code(call(module, "login", loginParams("alice", server.ticket("alice")))));
         js.event("onConnectSuccess");
         assertEquals("\"alice\"", field(call(module, "getLoginUser", "{}"), "data"));
     }
@@ -127,8 +114,8 @@ public class TencentImSDKModuleTest {
         TencentImSDKModule second = module(new FakeJs());
         assertEquals(0, code(call(first, "initSDK", initParams(serverUrl, ""))));
         assertEquals(0, code(call(second, "initSDK", initParams(serverUrl, ""))));
-        assertEquals(0, code(call(first, "login", loginParams("carol", ticket("carol")))));
-        assertEquals(0, code(call(second, "login", loginParams("carol", ticket("carol")))));
+        assertEquals(0, code(call(first, "login", loginParams("carol", server.ticket("carol")))));
+        assertEquals(0, code(call(second, "login", loginParams("carol", server.ticket("carol")))));
         assertEquals("null", field(firstJs.event("onKickedOffline"), "data"));
     }
 
@@ -224,40 +211,6 @@ public class TencentImSDKModuleTest {
         return "{\"userID\":\"" + user + "\",\"userSig\":\"" + sig + "\"}";
     }
 
-    private static File bin(String name) {
-        String dir = System.getProperty("tim.bin.dir");
-        if (dir == null) {
-            throw new IllegalStateException("set -Dtim.bin.dir (run.sh does)");
-        }
-        return new File(dir, name);
-    }
-
-    /** A UserSig from the tim-usersig CLI. */
-    private static String ticket(String user) throws IOException, InterruptedException {
-        Process gen = new ProcessBuilder(bin("tim-usersig").getPath(), "gen",
-                        "--sdkappid", Long.toString(APP), "--key", KEY, "--user", user)
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
-        String sig = new String(gen.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-        if (!gen.waitFor(WAIT_SECONDS, TimeUnit.SECONDS) || gen.exitValue() != 0) {
-            throw new IOException("tim-usersig gen failed");
-        }
-        return sig;
-    }
-
-    /** The raw text of a top-level field of compact JSON: {@code 0}, {@code null}, {@code "a"}. */
-    private static String field(String json, String name) {
-        Matcher m = Pattern.compile("[{,]\"" + Pattern.quote(name)
-                + "\":(\"(?:[^\"\\\\]|\\\\.)*\"|[^,}]*)").matcher(json);
-        if (!m.find()) {
-            throw new AssertionError("no " + name + " in " + json);
-        }
-        return m.group(1);
-    }
-
-    private static long code(String resultJson) {
-        return Long.parseLong(field(resultJson, "code"));
-    }
 
     /** An implementation of an interface that hands each call to {@code answer}. */
     private static <T> T fake(Class<T> type, BiFunction<Method, Object[], Object> answer) {
