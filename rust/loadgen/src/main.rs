@@ -9,6 +9,9 @@
 //!   fault proxy, as many as the open file limit allows) that log in, log out, switch accounts
 //!   and reconnect at random, then checks that the clients and the server agree on who is
 //!   online, and that everything is released after.
+//! - `tim-loadgen cluster` starts a Redis and measures, side by side, the memory registry, one node
+//!   and two nodes on it: logins per second, server and Redis CPU per login, Redis memory per
+//!   online session, and the latency of a kick from one node to another.
 //!
 //! It starts the server binary itself (`--server-bin`, default `target/release/tim-server`) on
 //! `127.0.0.1:0`, or attaches to a running one with `--url` (then memory cannot be measured). It
@@ -16,6 +19,7 @@
 
 mod bench;
 
+use bench::cluster::ClusterOptions;
 use bench::failover::FailoverOptions;
 use bench::idle::{IdleOptions, IdleReport};
 use bench::logins::{LoginsOptions, LoginsReport};
@@ -146,6 +150,32 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = 2)]
         threads: usize,
     },
+    /// The cluster side by side with the memory registry: logins/s and CPU per login of the
+    /// memory registry, 1 node and 2 nodes on a Redis started here, Redis memory per online
+    /// session, and cross-node kick latency.
+    Cluster {
+        /// Seconds each logins run is measured (after the warm-up).
+        #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+        duration: f64,
+        /// Seconds of load before each logins run is measured.
+        #[arg(long, value_name = "SECS", default_value_t = 1.0)]
+        warmup: f64,
+        /// Logins in flight at once.
+        #[arg(long, value_name = "N", default_value_t = 64)]
+        concurrency: usize,
+        /// Distinct users that the logins cycle through.
+        #[arg(long, value_name = "N", default_value_t = 10_000)]
+        users: usize,
+        /// Sessions of distinct users online at once for the Redis memory reading.
+        #[arg(long, value_name = "N", default_value_t = 10_000)]
+        sessions: usize,
+        /// Cross-node kicks timed, one at a time.
+        #[arg(long, value_name = "N", default_value_t = 3000)]
+        kicks: usize,
+        /// Tokio worker threads of the load generator.
+        #[arg(long, value_name = "N", default_value_t = 2)]
+        threads: usize,
+    },
     /// A node lost under load: a Redis, several nodes behind HAProxy, real SDK clients through
     /// the balancer; one node is SIGKILLed and its clients must come back through the others,
     /// each once, with no kick, and Redis must then hold exactly the clients' sessions. Exits 1
@@ -204,6 +234,7 @@ fn run(cli: Cli) -> Result<(), String> {
     let threads = match &cli.command {
         Command::Logins { threads, .. } => between("--threads", *threads, 64)?,
         Command::Soak { threads, .. } => between("--threads", *threads, 64)?,
+        Command::Cluster { threads, .. } => between("--threads", *threads, 64)?,
         Command::Idle { .. } => 1,
         Command::Failover { .. } => 2,
     };
@@ -313,6 +344,27 @@ fn run(cli: Cli) -> Result<(), String> {
                     report.consistency.failures.join("; ")
                 ));
             }
+        }
+        Command::Cluster {
+            duration,
+            warmup,
+            concurrency,
+            users,
+            sessions,
+            kicks,
+            threads: _,
+        } => {
+            let options = ClusterOptions {
+                duration: seconds("--duration", duration, MAX_DURATION_SECS)?,
+                warmup: seconds("--warmup", warmup, MAX_DURATION_SECS)?,
+                concurrency: between("--concurrency", concurrency, MAX_CONCURRENCY)?,
+                users: between("--users", users, MAX_USERS)?,
+                sessions: between("--sessions", sessions, MAX_SESSIONS)?,
+                kicks: between("--kicks", kicks, MAX_SESSIONS)?,
+            };
+            bench::raise_fd_limit((options.sessions + options.concurrency) as u64 + 256)?;
+            let report = runtime.block_on(bench::cluster::run(&target_options, &options))?;
+            bench::cluster::print(&report, cli.json);
         }
         Command::Failover {
             clients,

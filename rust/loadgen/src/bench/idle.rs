@@ -137,7 +137,7 @@ pub async fn run(target: &Target, options: &IdleOptions) -> Result<IdleReport, S
 }
 
 /// Waits (up to 30 s) until the server reports `n` sessions online, if it reports at all.
-async fn wait_for_sessions(target: &Target, n: u64) {
+pub async fn wait_for_sessions(target: &Target, n: u64) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         match target.metric("tim_sessions_online").await {
@@ -151,7 +151,7 @@ async fn wait_for_sessions(target: &Target, n: u64) {
 
 /// Logs every request in, and keeps the connections open if `hold` (else closes each one once
 /// logged in). Stops at the first failure.
-async fn login_all(
+pub async fn login_all(
     target: &Target,
     requests: Arc<Vec<LoginRequest>>,
     concurrency: usize,

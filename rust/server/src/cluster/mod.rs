@@ -96,6 +96,10 @@ pub struct Cluster {
     store: Store,
     /// A connection of its own for the blocking read of this node's stream.
     stream_connection: Connection,
+    /// One Redis (not a Redis Cluster): the node's index shares the scripts' server, so the
+    /// admission and removal scripts update it themselves, saving a command and, at a session's
+    /// end, a round trip. On Redis Cluster the index lives in another slot than the account's.
+    index_in_scripts: bool,
     scripts: Scripts,
     /// Nodes whose lease has run out, as of the last renewal: their sessions count for nothing.
     dead: RwLock<HashSet<String>>,
@@ -125,6 +129,7 @@ impl Cluster {
             lockout,
             store: Store::new(connection, STORE_TIMEOUT, store_stats.clone()),
             stream_connection,
+            index_in_scripts: matches!(config.redis, crate::config::RedisTarget::Single(_)),
             scripts: Scripts::new(),
             dead: RwLock::default(),
             pending_removals: Mutex::default(),
@@ -188,14 +193,17 @@ impl Cluster {
                 admit(&mut online, attempt.session.clone(), attempt.policy)
             };
             let mut invocation = self.scripts.admit.prepare_invoke();
+            invocation.key(&hash).key(&lockout);
+            if self.index_in_scripts {
+                invocation.key(keys::node_index(&self.token));
+            }
             invocation
-                .key(&hash)
-                .key(&lockout)
                 .arg(&version)
                 .arg(attempt.ticket_time)
                 .arg(if reregister { "1" } else { "0" })
                 .arg(&attempt.session.session_id)
-                .arg(keys::session_value(&attempt.session));
+                .arg(keys::session_value(&attempt.session))
+                .arg(keys::index_member(account));
             for gone in displaced(&admission).chain(&ghosts) {
                 invocation.arg(&gone.session_id);
             }
@@ -376,8 +384,19 @@ impl SessionRegistry for Cluster {
         attempt: LoginAttempt<'a>,
     ) -> Answer<'a, Verdict> {
         async move {
-            // The index entry goes first, in the same round trip as the admission: whatever is
-            // online for this node is always in its index, so a sweep of the node finds it.
+            if self.index_in_scripts {
+                // The script adds the account to this node's index with the session.
+                let verdict = self.admit_rounds(account, &attempt, false).await;
+                if verdict.is_err() {
+                    // The script may have run although its answer was lost: take the session
+                    // off once the store answers again.
+                    self.defer_removal(account, &attempt.session.session_id);
+                }
+                return verdict;
+            }
+            // On Redis Cluster the index lives in another slot: its entry goes first, in the
+            // same round trip as the admission, so that whatever is online for this node is
+            // always in its index and a sweep of the node finds it.
             let mut index = redis::cmd("SADD");
             index
                 .arg(keys::node_index(&self.token))
@@ -386,11 +405,7 @@ impl SessionRegistry for Cluster {
             let (indexed, verdict) =
                 tokio::join!(index, self.admit_rounds(account, &attempt, false));
             match &verdict {
-                Err(_) => {
-                    // The script may have run although its answer was lost: take the session
-                    // off once the store answers again.
-                    self.defer_removal(account, &attempt.session.session_id);
-                }
+                Err(_) => self.defer_removal(account, &attempt.session.session_id),
                 Ok(Verdict::Admitted(_)) => {}
                 Ok(_) => {
                     // Refused: the index keeps the account only if the node holds another
@@ -518,12 +533,16 @@ impl Cluster {
         session_id: &str,
     ) -> Result<bool, RegistryError> {
         let mut invocation = self.scripts.remove.prepare_invoke();
+        invocation.key(keys::sessions(account));
+        if self.index_in_scripts {
+            invocation.key(keys::node_index(&self.token));
+        }
         invocation
-            .key(keys::sessions(account))
             .arg(session_id)
-            .arg(&self.token);
+            .arg(&self.token)
+            .arg(keys::index_member(account));
         let (removed, still_held): (i64, i64) = self.store.invoke(&invocation).await?;
-        if still_held == 0 {
+        if still_held == 0 && !self.index_in_scripts {
             self.store
                 .query::<i64>(
                     redis::cmd("SREM")

@@ -1,10 +1,12 @@
 -- Puts one session online for an account if the hash still is what the node computed the
 -- admission from; the multi-device rules themselves run in the node (policy.rs).
--- KEYS[1] the account hash, KEYS[2] its lockout counter.
+-- KEYS[1] the account hash, KEYS[2] its lockout counter, KEYS[3] (on one Redis, not a Redis
+-- Cluster) the node's index, which then gets the account when the session is admitted.
 -- ARGV[1] the version the admission was computed from, or "" for "no session online";
 -- ARGV[2] the ticket's signing time (Unix s); ARGV[3] "1" to skip the lockout and invalidation
 -- checks (a node re-registering a session it holds); ARGV[4] the new session id;
--- ARGV[5] its value without the sequence number; ARGV[6..] sessions to take off.
+-- ARGV[5] its value without the sequence number; ARGV[6] the account as an index member;
+-- ARGV[7..] sessions to take off.
 -- Answers {"ok", first_login}, {"locked"}, {"invalid"} or {"stale", HGETALL of the hash}.
 local t = redis.call('TIME')
 local now_ms = t[1] * 1000 + math.floor(t[2] / 1000)
@@ -31,7 +33,7 @@ end
 if not current then
   return {'stale', redis.call('HGETALL', KEYS[1])}
 end
-for i = 6, #ARGV do
+for i = 7, #ARGV do
   redis.call('HDEL', KEYS[1], ARGV[i])
 end
 local next_version = tonumber(version) + 1
@@ -39,5 +41,8 @@ redis.call('HSET', KEYS[1], '#', next_version, ARGV[4], next_version .. ' ' .. A
 local first = redis.call('HSETNX', KEYS[1], 'r', now_ms)
 if ARGV[3] ~= '1' then
   redis.call('DEL', KEYS[2])
+end
+if KEYS[3] then
+  redis.call('SADD', KEYS[3], ARGV[6])
 end
 return {'ok', first}
