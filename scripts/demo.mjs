@@ -1,9 +1,12 @@
 // The demo's story, told through the public JavaScript API on Node (the same TencentImSDKPlugin
 // a React Native app imports), against a tim-server on a free loopback port:
 // alice logs in, a second device of alice kicks the first, a ticket expires while online, the
-// server restarts and the client comes back by itself, and alice logs out.
+// server restarts and the client comes back by itself, and alice logs out. The app's business
+// server (scripts/demo-business.mjs) imports alice, hears each state change, reads the DAU and
+// kicks her.
 import { createRequire } from 'node:module';
 import { APP, sign, startServer, startProxy } from '../test/support/server.mjs';
+import { startBusinessServer } from './demo-business.mjs';
 
 const require = createRequire(import.meta.url);
 const { createV2TIMManager, LogLevelEnum } = require('..');
@@ -33,17 +36,23 @@ function listenerFor(who) {
 }
 
 async function main() {
-  let server = await startServer();
+  const business = await startBusinessServer({ app: APP, adminSig: sign('administrator'), say });
+  const withCallbacks = ['--callback-url', business.callbackUrl];
+  let server = await startServer(withCallbacks);
   // Clients know the server by the proxy's address, as apps know it by name: the restart below
   // starts a new server behind it instead of racing for the old port.
   const address = await startProxy(server.address);
   say('server', `tim-server listening on ${server.url}, reached at ${address.url}`);
+  business.useServer(server.url.replace(/^ws/, 'http'));
+  await business.call('im_open_login_svc/account_import', { UserID: 'alice', Nick: 'Alice' });
   const config = { serverUrl: address.url, reconnectMinMs: 200, reconnectMaxMs: 1000 };
 
   const phone = createV2TIMManager();
   const phoneEvents = listenerFor('phone');
   say('phone', `initSDK(${APP}) → ${show(await phone.initSDK(APP, LogLevelEnum.V2TIM_LOG_WARN, phoneEvents.listener, config))}`);
+  const heard = business.nextCallback();
   say('phone', `login("alice") → ${show(await phone.login('alice', sign('alice')))}`);
+  await heard;
   say('phone', `getLoginStatus() → ${show(await phone.getLoginStatus())}`);
 
   const tablet = createV2TIMManager();
@@ -65,11 +74,18 @@ async function main() {
   await failed;
   say('tablet', `getLoginStatus() while the server is down → ${show(await tablet.getLoginStatus())}`);
   const back = tabletEvents.next('onConnectSuccess');
-  server = await startServer();
+  server = await startServer(withCallbacks);
   address.setUpstream(server.address);
   say('server', `restarted on ${server.url}, behind ${address.url}`);
+  business.useServer(server.url.replace(/^ws/, 'http'));
   await back;
   say('tablet', `getLoginUser() → ${show(await tablet.getLoginUser())}`);
+
+  await business.call('openconfigsvr/getappinfo', { RequestField: ['ActiveUserNum', 'LoginTimes'] });
+  const kickedByApp = tabletEvents.next('onKickedOffline');
+  await business.call('im_open_login_svc/kick', { UserID: 'alice' });
+  await kickedByApp;
+  say('tablet', `login("alice") with a ticket signed after the kick → ${show(await tablet.login('alice', sign('alice')))}`);
 
   say('tablet', `logout() → ${show(await tablet.logout())}`);
   say('tablet', `unInitSDK() → ${show(await tablet.unInitSDK())}`);
@@ -77,6 +93,7 @@ async function main() {
   await address.close();
   await server.stop();
   say('server', 'stopped');
+  business.close();
 }
 
 main().catch((e) => {

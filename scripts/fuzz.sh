@@ -19,6 +19,7 @@ TARGETS=(
   "protocol client_frame"
   "protocol login_headers"
   "bridge params"
+  "server rest_request"
 )
 
 cd "$(dirname "$0")/.."

@@ -23,10 +23,11 @@ export function sign(user, { expire = 86400, time, key = KEY } = {}) {
 }
 
 /**
- * Starts `tim-server` on a free loopback port and resolves once it prints its listening line. `stop()` sends SIGTERM and waits for the exit; `kill()` sends SIGKILL.
+ * Starts `tim-server` on a free loopback port, with `args` after the app, and resolves once it
+ * prints its listening line. `stop()` sends SIGTERM and waits for the exit; `kill()` sends SIGKILL.
  */
-export async function startServer() {
-  const child = spawn(bin('tim-server'), ['--listen', '127.0.0.1:0', '--app', `${APP}:${KEY}`], {
+export async function startServer(args = []) {
+  const child = spawn(bin('tim-server'), ['--listen', '127.0.0.1:0', '--app', `${APP}:${KEY}`, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, RUST_LOG: 'warn' },
   });

@@ -486,7 +486,12 @@ impl Engine {
                 reason,
                 by_platform,
             }) => {
-                log::info!("kicked offline ({reason:?}) by a login on {by_platform}");
+                match by_platform {
+                    Some(platform) => {
+                        log::info!("kicked offline ({reason:?}) by a login on {platform}")
+                    }
+                    None => log::info!("kicked offline ({reason:?}) by the app's server"),
+                }
                 self.logged_out(SdkEvent::KickedOffline);
             }
             Ok(ServerFrame::UserSigExpired) => {

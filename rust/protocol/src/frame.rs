@@ -37,7 +37,8 @@ pub struct LoginResult {
     pub session_id: String,
 }
 
-/// Why the server ended a session in favour of another login of the same account.
+/// Why the server ended a session: another login of the same account took its place, or the
+/// app's server kicked the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KickReason {
@@ -45,6 +46,8 @@ pub enum KickReason {
     DeviceLimit,
     /// The app's policy does not allow the new platform online together with this one.
     PlatformConflict,
+    /// The app's server kicked the user (REST `kick`): every session ends.
+    Admin,
 }
 
 /// A frame the server sends.
@@ -69,13 +72,15 @@ pub enum ServerFrame {
         /// The server's clock, in Unix milliseconds.
         server_time_ms: u64,
     },
-    /// Another login of the same account took this session's place; the server closes the
-    /// connection after this frame, and the client must not reconnect by itself.
+    /// Another login of the same account took this session's place, or the app's server kicked
+    /// the user; the server closes the connection after this frame, and the client must not
+    /// reconnect by itself.
     KickedOffline {
-        /// Which rule made room for the new login.
+        /// Which rule made room for the new login, or [`KickReason::Admin`].
         reason: KickReason,
-        /// The platform of the login that took the place.
-        by_platform: Platform,
+        /// The platform of the login that took the place; absent for [`KickReason::Admin`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by_platform: Option<Platform>,
     },
     /// The session's ticket expired; the server closes the connection after this frame. The app
     /// must sign a new ticket and log in again.
@@ -174,10 +179,18 @@ mod tests {
         assert_eq!(
             ServerFrame::KickedOffline {
                 reason: KickReason::DeviceLimit,
-                by_platform: Platform::IPhone
+                by_platform: Some(Platform::IPhone)
             }
             .encode(),
             r#"{"type":"kicked_offline","reason":"device_limit","by_platform":"iphone"}"#
+        );
+        assert_eq!(
+            ServerFrame::KickedOffline {
+                reason: KickReason::Admin,
+                by_platform: None
+            }
+            .encode(),
+            r#"{"type":"kicked_offline","reason":"admin"}"#
         );
         assert_eq!(
             ServerFrame::UserSigExpired.encode(),
@@ -215,7 +228,11 @@ mod tests {
             },
             ServerFrame::KickedOffline {
                 reason: KickReason::PlatformConflict,
-                by_platform: Platform::Web,
+                by_platform: Some(Platform::Web),
+            },
+            ServerFrame::KickedOffline {
+                reason: KickReason::Admin,
+                by_platform: None,
             },
             ServerFrame::UserSigExpired,
             ServerFrame::GoingAway {

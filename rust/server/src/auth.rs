@@ -1,10 +1,11 @@
-//! Decides whether a login's ticket is good: the app, then the ticket. Failures that look like
+//! Decides whether a ticket is good (a login's, or an administrator's calling the REST API): the
+//! app, then the ticket. Failures that look like
 //! guessing count towards the account's lockout in the registry, so that the lockout holds on
 //! every node.
 
 use crate::registry::AccountKey;
 use crate::state::Shared;
-use tim_protocol::{FrameError, LoginRequest};
+use tim_protocol::FrameError;
 use tim_usersig::{Claims, Error as TicketError};
 use tracing::warn;
 
@@ -25,28 +26,28 @@ fn counts_towards_lockout(error: &TicketError) -> bool {
     )
 }
 
-/// Checks a well-formed login request against the app's keys. Errors carry Tencent's codes; a
-/// failure of an account that is locked answers 70050. Whether a good ticket's account is locked
-/// is the registry's answer at admission.
+/// Checks `user_sig` as a ticket of `account` against the app's keys. Errors carry Tencent's
+/// codes; a failure of an account that is locked answers 70050. Whether a good ticket's account
+/// is locked is the registry's answer at admission.
 pub async fn authenticate(
     shared: &Shared,
     account: &AccountKey,
-    request: &LoginRequest,
+    user_sig: &str,
     now_unix: u64,
 ) -> Result<Claims, FrameError> {
     let refuse = |e: TicketError| FrameError::new(e.code(), e.desc());
     let app = shared
         .config
         .apps
-        .get(&request.sdk_app_id)
+        .get(&account.sdk_app_id)
         .ok_or_else(|| refuse(TicketError::UnknownApp))?;
     if app.keys.is_empty() {
         return Err(refuse(TicketError::NoKey));
     }
     let error = match tim_usersig::verify(
-        &request.user_sig,
-        request.sdk_app_id,
-        &request.user_id,
+        user_sig,
+        account.sdk_app_id,
+        &account.user_id,
         &app.keys,
         now_unix,
     ) {

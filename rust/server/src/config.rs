@@ -1,7 +1,10 @@
 //! The server's configuration: from command-line flags, a TOML file, or both (flags win).
 
+use crate::callbacks::CallbackConfig;
 use crate::lockout::LockoutRules;
 use crate::policy::{DevicePolicy, PlatformPolicy};
+use crate::rest::RestConfig;
+use crate::stats::UtcOffset;
 use crate::tls::{self, TlsConfig};
 use clap::Parser;
 use serde::Deserialize;
@@ -19,6 +22,10 @@ pub struct AppConfig {
     pub keys: Vec<String>,
     /// Which sessions a new login leaves online.
     pub policy: DevicePolicy,
+    /// Who may call the REST API, and how often.
+    pub rest: RestConfig,
+    /// Where state changes are posted; `None` posts nothing.
+    pub callback: Option<CallbackConfig>,
 }
 
 /// Keys never reach a log line.
@@ -27,6 +34,8 @@ impl fmt::Debug for AppConfig {
         f.debug_struct("AppConfig")
             .field("keys", &format_args!("<{} keys>", self.keys.len()))
             .field("policy", &self.policy)
+            .field("rest", &self.rest)
+            .field("callback", &self.callback)
             .finish()
     }
 }
@@ -83,6 +92,10 @@ pub struct ServerConfig {
     pub shutdown_grace: Duration,
     /// Serve `wss://` with this certificate; `None` serves plain `ws://`.
     pub tls: Option<TlsConfig>,
+    /// Serve the REST API here only, and not on `listen`; `None` serves it on `listen`.
+    pub admin_listen: Option<SocketAddr>,
+    /// Where daily figures (`getappinfo`) start their day.
+    pub day_offset: UtcOffset,
 }
 
 impl Default for ServerConfig {
@@ -97,6 +110,8 @@ impl Default for ServerConfig {
             lockout: LockoutRules::default(),
             shutdown_grace: Duration::from_secs(5),
             tls: None,
+            admin_listen: None,
+            day_offset: UtcOffset::UTC,
         }
     }
 }
@@ -114,6 +129,9 @@ struct FileConfig {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     lockout: Option<FileLockout>,
+    admin_listen: Option<SocketAddr>,
+    /// The UTC offset of the daily figures' day, as `+08:00`.
+    day_utc_offset: Option<UtcOffset>,
     cluster: Option<FileCluster>,
     #[serde(default, rename = "app")]
     apps: Vec<FileApp>,
@@ -148,6 +166,10 @@ struct FileApp {
     instances_per_platform: u8,
     #[serde(default = "one")]
     web_instances: u8,
+    admins: Option<Vec<String>>,
+    #[serde(default)]
+    rate_limits: BTreeMap<String, u32>,
+    callback: Option<CallbackConfig>,
 }
 
 impl fmt::Debug for FileApp {
@@ -186,6 +208,10 @@ pub struct Cli {
     /// Web instances allowed for the apps given with --app (1 to 10).
     #[arg(long)]
     pub web_instances: Option<u8>,
+    /// Post state-change callbacks of the apps given with --app to this URL (no token; the
+    /// config file's `[app.callback]` takes one).
+    #[arg(long, value_name = "URL")]
+    pub callback_url: Option<String>,
     /// Seconds of silence after which a connection is closed.
     #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
     pub heartbeat_timeout: Option<f64>,
@@ -201,6 +227,9 @@ pub struct Cli {
     /// The PEM private key of --tls-cert.
     #[arg(long, value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
+    /// Serve the REST admin API (`/v4/...`) on this address only, not on --listen.
+    #[arg(long, value_name = "ADDR")]
+    pub admin_listen: Option<SocketAddr>,
     /// Log lines as JSON objects instead of key=value text.
     #[arg(long)]
     pub log_json: bool,
@@ -387,12 +416,23 @@ impl ServerConfig {
             policy.native_instances = cli.instances.unwrap_or(policy.native_instances);
             policy.web_instances = cli.web_instances.unwrap_or(policy.web_instances);
             policy.validate()?;
+            if let Some(url) = &cli.callback_url {
+                let callback = CallbackConfig {
+                    url: url.clone(),
+                    token: None,
+                };
+                callback.validate()?;
+                app.callback = Some(callback);
+            }
         }
         if let Some(secs) = cli.heartbeat_timeout {
             config.heartbeat_timeout = positive_seconds("--heartbeat-timeout", secs)?;
         }
         if let Some(secs) = cli.login_timeout {
             config.login_timeout = positive_seconds("--login-timeout", secs)?;
+        }
+        if let Some(addr) = cli.admin_listen {
+            config.admin_listen = Some(addr);
         }
         if let Some(n) = cli.lockout_failures {
             config.lockout.max_failures = n;
@@ -442,6 +482,10 @@ impl ServerConfig {
         if let Some(secs) = file.shutdown_grace_secs {
             config.shutdown_grace = seconds("shutdown_grace_secs", secs)?;
         }
+        config.admin_listen = file.admin_listen;
+        if let Some(offset) = file.day_utc_offset {
+            config.day_offset = offset;
+        }
         if let Some(l) = file.lockout {
             config.lockout = LockoutRules {
                 max_failures: l.max_failures,
@@ -458,11 +502,20 @@ impl ServerConfig {
             policy
                 .validate()
                 .map_err(|e| format!("app {}: {e}", app.sdkappid))?;
+            let rest = RestConfig::new(app.admins, app.rate_limits)
+                .map_err(|e| format!("app {}: {e}", app.sdkappid))?;
+            if let Some(callback) = &app.callback {
+                callback
+                    .validate()
+                    .map_err(|e| format!("app {}: {e}", app.sdkappid))?;
+            }
             let previous = config.apps.insert(
                 app.sdkappid,
                 AppConfig {
                     keys: app.keys,
                     policy,
+                    rest,
+                    callback: app.callback,
                 },
             );
             if previous.is_some() {
@@ -596,6 +649,76 @@ web_instances = 10
         std::fs::write(&path, "[[app]]\nsdkappid = 7\nkey = []\n").unwrap();
         assert!(ServerConfig::from_cli(&cli(&["--config", file_arg])).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_toml_file_sets_admins_rates_callbacks_and_the_admin_listener() {
+        let dir = TempDir::new("rest-toml");
+        let toml = dir.write(
+            "server.toml",
+            r#"
+admin_listen = "127.0.0.1:9001"
+day_utc_offset = "+08:00"
+[[app]]
+sdkappid = 7
+keys = ["k"]
+admins = ["administrator", "ops"]
+[app.rate_limits]
+"im_open_login_svc/kick" = 5
+[app.callback]
+url = "https://example.com/im"
+token = "secret-token"
+"#,
+        );
+        let config = ServerConfig::from_cli(&cli(&["--config", &toml])).unwrap();
+        assert_eq!(config.admin_listen, Some("127.0.0.1:9001".parse().unwrap()));
+        assert_eq!(config.day_offset.to_string(), "+08:00");
+        let app = &config.apps[&7];
+        assert_eq!(app.rest.admins, ["administrator", "ops"]);
+        assert_eq!(app.rest.rate_limits["im_open_login_svc/kick"], 5);
+        assert_eq!(app.callback.as_ref().unwrap().url, "https://example.com/im");
+        assert!(
+            !format!("{app:?}").contains("secret-token"),
+            "tokens are not printed"
+        );
+        let flag = ServerConfig::from_cli(&cli(&[
+            "--config",
+            &toml,
+            "--admin-listen",
+            "127.0.0.1:0",
+            "--app",
+            "8:k",
+            "--callback-url",
+            "http://127.0.0.1:9/cb",
+        ]))
+        .unwrap();
+        assert_eq!(flag.admin_listen, Some("127.0.0.1:0".parse().unwrap()));
+        assert_eq!(
+            flag.apps[&8].callback.as_ref().unwrap().url,
+            "http://127.0.0.1:9/cb"
+        );
+        assert_eq!(
+            flag.apps[&7].callback.as_ref().unwrap().url,
+            "https://example.com/im"
+        );
+        let bad = ServerConfig::from_cli(&cli(&["--app", "8:k", "--callback-url", "nope"]));
+        assert!(bad.unwrap_err().contains("callback url"));
+
+        for (bad, expected) in [
+            ("admins = []", "admins must list"),
+            ("[app.rate_limits]\n\"openim/nope\" = 1", "no command"),
+            ("[app.callback]\nurl = \"ftp://x/\"", "http:// or https://"),
+        ] {
+            let toml = dir.write(
+                "bad.toml",
+                &format!("[[app]]\nsdkappid = 7\nkeys = [\"k\"]\n{bad}\n"),
+            );
+            let err = ServerConfig::from_cli(&cli(&["--config", &toml])).unwrap_err();
+            assert!(err.contains(expected), "{bad}: {err}");
+        }
+        let toml = dir.write("offset.toml", "day_utc_offset = \"8\"\n");
+        let err = ServerConfig::from_cli(&cli(&["--app", "1:k", "--config", &toml])).unwrap_err();
+        assert!(err.contains("UTC offset"), "{err}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! One client connection, from the WebSocket upgrade to its close: login, then the session.
 
 use crate::auth::{CODE_LOCKED, DESC_LOCKED, authenticate};
+use crate::callbacks::{Event, StateChange};
 use crate::hub::Ending;
 use crate::policy::SessionInfo;
 use crate::registry::{AccountKey, LoginAttempt, Verdict};
@@ -65,7 +66,8 @@ pub async fn serve(
         sdk_app_id: request.sdk_app_id,
         user_id: request.user_id.clone(),
     };
-    let claims = match authenticate(&shared, &account, &request, unix_millis() / 1000).await {
+    let now = unix_millis() / 1000;
+    let claims = match authenticate(&shared, &account, &request.user_sig, now).await {
         Ok(claims) => claims,
         Err(refusal) => return refuse(&shared, socket, Some(&request), refusal).await,
     };
@@ -235,14 +237,28 @@ impl<'a> Session<'a> {
         for replaced in &admission.replaced {
             shared.end(replaced, Ending::Replaced);
         }
+        let now_ms = unix_millis();
+        if admission.first_login {
+            shared.stats.registered(account.sdk_app_id, now_ms);
+        }
+        shared
+            .stats
+            .login(account.sdk_app_id, &account.user_id, now_ms);
+        let displaced = admission.replaced.len() + admission.kicked.len();
+        shared
+            .stats
+            .session_opened(account.sdk_app_id, displaced, now_ms);
+        let mut login = Event::now(&account, StateChange::Login, Some(request.platform));
         for (kicked, reason) in &admission.kicked {
             let kick = Ending::Kicked {
                 reason: *reason,
-                by_platform: request.platform,
+                by_platform: Some(request.platform),
             };
             shared.metrics.kicks.fetch_add(1, Relaxed);
             shared.end(kicked, kick);
+            login.kicked.push(kicked.platform);
         }
+        shared.callbacks.state_change(&shared.config, login);
         debug!(
             session_id = %info.session_id,
             sdk_app_id = account.sdk_app_id,
@@ -250,7 +266,6 @@ impl<'a> Session<'a> {
             platform = %info.platform,
             "logged in"
         );
-        let now_ms = unix_millis();
         // Expired once the clock passes `expires_at`, i.e. at the start of the next second.
         let expires_ms = claims.expires_at().saturating_add(1).saturating_mul(1000);
         let expires = Instant::now() + Duration::from_millis(expires_ms.saturating_sub(now_ms));
@@ -329,6 +344,19 @@ impl<'a> Session<'a> {
             warn!(error = %e, "cannot remove a session");
         }
         shared.metrics.sessions_online.fetch_sub(1, Relaxed);
+        // A session ended by another login or by the app's server has been counted offline and
+        // had its callback.
+        let change = match end {
+            End::Logout(_) => Some(StateChange::Logout),
+            End::Silent => Some(StateChange::TimedOut),
+            End::Expired | End::ShuttingDown | End::Gone => Some(StateChange::LinkClosed),
+            End::Ended(_) => None,
+        };
+        if let Some(change) = change {
+            shared.stats.sessions_closed(self.account.sdk_app_id, 1);
+            let event = Event::now(&self.account, change, Some(self.info.platform));
+            shared.callbacks.state_change(&shared.config, event);
+        }
         let (frame, code, reason) = match end {
             End::Logout(seq) => (
                 Some(ServerFrame::LogoutResult {

@@ -1,9 +1,9 @@
-//! The HTTP side: the WebSocket endpoint, `/metrics` and `/healthz`, and the accept loop that
-//! bounds what a connection may cost before it logs in.
+//! The HTTP side: the WebSocket endpoint, the REST API, `/metrics` and `/healthz`, and the accept
+//! loop that bounds what a connection may cost before it logs in.
 
-use crate::connection;
-use crate::state::Shared;
+use crate::state::{Shared, unix_millis};
 use crate::tls::TlsConfig;
+use crate::{connection, rest};
 use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
@@ -30,16 +30,31 @@ type Service = TowerToHyperService<Router>;
 /// cost little memory.
 const READ_BUFFER_BYTES: usize = 1024;
 
-/// The main listener's routes: the WebSocket endpoint, and `/metrics` and `/healthz` unless they
-/// have a listener of their own.
+/// The main listener's routes: the WebSocket endpoint, the REST API and `/metrics` and `/healthz`
+/// unless they have a listener of their own.
 pub fn router(shared: Arc<Shared>, observability: bool) -> Router {
-    let router = Router::new().route(tim_protocol::WS_PATH, get(upgrade));
+    let mut router = Router::new().route(tim_protocol::WS_PATH, get(upgrade));
+    if shared.config.admin_listen.is_none() {
+        router = router.merge(rest_routes());
+    }
     let router = if observability {
         router.merge(observability_routes())
     } else {
         router
     };
     router.with_state(shared)
+}
+
+/// The REST API and `/healthz` alone (`--admin-listen`).
+pub fn admin_router(shared: Arc<Shared>) -> Router {
+    rest_routes()
+        .route("/healthz", get(healthz))
+        .with_state(shared)
+}
+
+/// GET as POST: client libraries written for Tencent send some commands as GET with a body.
+fn rest_routes() -> Router<Arc<Shared>> {
+    Router::new().route(rest::ROUTE, get(rest::serve).post(rest::serve))
 }
 
 /// `/metrics` and `/healthz` alone (`--metrics-listen`).
@@ -87,6 +102,8 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     if let Some(cluster) = &shared.cluster {
         cluster.render_metrics(&mut text);
     }
+    shared.callbacks.counts.render(&mut text);
+    shared.stats.render(&mut text, unix_millis());
     ([("content-type", "text/plain; version=0.0.4")], text).into_response()
 }
 

@@ -18,8 +18,8 @@ pub enum Ending {
     Kicked {
         /// Which rule.
         reason: KickReason,
-        /// The platform of the login that took the place.
-        by_platform: Platform,
+        /// The platform of the login that took the place; `None` for the app's server's kick.
+        by_platform: Option<Platform>,
     },
     /// The same instance connected again; the old connection closes quietly.
     Replaced,
@@ -133,7 +133,7 @@ mod tests {
         assert_eq!(hub.held(), [(account, session)]);
         let kick = Ending::Kicked {
             reason: KickReason::DeviceLimit,
-            by_platform: Platform::Web,
+            by_platform: Some(Platform::Web),
         };
         assert!(hub.end("s1", kick));
         assert!(!hub.end("s1", Ending::Replaced), "already ended");
@@ -158,7 +158,7 @@ mod tests {
     fn endings_travel_as_json() {
         let kick = Ending::Kicked {
             reason: KickReason::PlatformConflict,
-            by_platform: Platform::IPhone,
+            by_platform: Some(Platform::IPhone),
         };
         let text = serde_json::to_string(&kick).unwrap();
         assert_eq!(

@@ -16,6 +16,7 @@
 //! ```
 
 mod auth;
+pub mod callbacks;
 pub mod cluster;
 pub mod config;
 mod connection;
@@ -25,7 +26,9 @@ pub mod lockout;
 pub mod metrics;
 pub mod policy;
 pub mod registry;
+pub mod rest;
 mod state;
+pub mod stats;
 mod tls;
 
 pub use cluster::Cluster;
@@ -65,6 +68,7 @@ pub struct Server {
     shared: Arc<Shared>,
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
+    admin_listener: Option<TcpListener>,
 }
 
 impl Server {
@@ -100,10 +104,12 @@ impl Server {
     ) -> std::io::Result<Server> {
         let listener = listen(config.listen)?;
         let metrics_listener = config.metrics_listen.map(listen).transpose()?;
+        let admin_listener = config.admin_listen.map(listen).transpose()?;
         Ok(Server {
             shared: Arc::new(Shared::new(config, registry, cluster)),
             listener,
             metrics_listener,
+            admin_listener,
         })
     }
 
@@ -112,6 +118,15 @@ impl Server {
         self.metrics_listener
             .as_ref()
             .map(|l| l.local_addr().expect("a bound listener has an address"))
+    }
+
+    /// Where the REST API is served: its own listener's address (`--admin-listen`), or the main
+    /// one.
+    pub fn rest_addr(&self) -> SocketAddr {
+        self.admin_listener.as_ref().map_or_else(
+            || self.local_addr(),
+            |l| l.local_addr().expect("a bound listener has an address"),
+        )
     }
 
     /// The address actually bound (the port is chosen here when the configuration says 0).
@@ -138,6 +153,10 @@ impl Server {
             let router = http::observability_router(shared.clone());
             tokio::spawn(http::accept_loop(shared.clone(), listener, router))
         });
+        let admin = self.admin_listener.map(|listener| {
+            let router = http::admin_router(shared.clone());
+            tokio::spawn(http::accept_loop(shared.clone(), listener, router))
+        });
         let upkeep = shared
             .cluster
             .clone()
@@ -149,8 +168,8 @@ impl Server {
         }
         shared.shutdown.cancel();
         let _ = accepting.await;
-        if let Some(metrics) = metrics {
-            let _ = metrics.await;
+        for listening in [metrics, admin].into_iter().flatten() {
+            let _ = listening.await;
         }
         if let Some(upkeep) = upkeep {
             let _ = upkeep.await;
@@ -172,6 +191,7 @@ impl Server {
         let shared = self.shared.clone();
         let local_addr = self.local_addr();
         let metrics_addr = self.metrics_addr();
+        let rest_addr = self.rest_addr();
         let stop = tokio_util::sync::CancellationToken::new();
         let stopped = stop.clone();
         let task = tokio::spawn(self.run_until(async move { stopped.cancelled().await }));
@@ -179,6 +199,7 @@ impl Server {
             shared,
             local_addr,
             metrics_addr,
+            rest_addr,
             stop,
             task,
         }
@@ -190,6 +211,7 @@ pub struct RunningServer {
     shared: Arc<Shared>,
     local_addr: SocketAddr,
     metrics_addr: Option<SocketAddr>,
+    rest_addr: SocketAddr,
     stop: tokio_util::sync::CancellationToken,
     task: JoinHandle<()>,
 }
@@ -205,9 +227,24 @@ impl RunningServer {
         url(&self.shared, self.local_addr)
     }
 
+    /// The base URL of the REST API (`http://` or `https://`, without `/v4`).
+    pub fn rest_url(&self) -> String {
+        let scheme = if self.shared.config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.rest_addr)
+    }
+
     /// The server's counters.
     pub fn metrics(&self) -> &Metrics {
         &self.shared.metrics
+    }
+
+    /// What happened to state-change callbacks so far.
+    pub fn callback_counts(&self) -> &callbacks::CallbackCounts {
+        &self.shared.callbacks.counts
     }
 
     /// Where `/metrics` and `/healthz` are served, when not on [`RunningServer::local_addr`].

@@ -1,5 +1,6 @@
 //! Counters for `/metrics`, rendered in the Prometheus text format. Plain atomics: the server's
-//! hot path pays one atomic add per event and nothing else.
+//! hot path pays one atomic add per event and nothing else. The callback counters and the DAU
+//! live with the callbacks and the daily figures, and render next to these.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -24,6 +25,7 @@ pub struct Metrics {
     pub heartbeat_timeouts: AtomicU64,
     /// Frames refused as malformed or too large.
     pub bad_frames: AtomicU64,
+    rest_calls: Mutex<BTreeMap<(&'static str, u32), u64>>,
 }
 
 impl Metrics {
@@ -45,14 +47,27 @@ impl Metrics {
         by_code.get(&code).copied().unwrap_or(0)
     }
 
+    /// Counts a REST call of `command` (`service/command`, or `unknown`) by its result code.
+    pub fn rest_call(&self, command: &'static str, code: u32) {
+        let mut calls = self.rest_calls.lock().unwrap_or_else(|e| e.into_inner());
+        *calls.entry((command, code)).or_default() += 1;
+    }
+
+    /// REST calls so far of `command` that ended with `code`.
+    pub fn rest_calls(&self, command: &str, code: u32) -> u64 {
+        let calls = self.rest_calls.lock().unwrap_or_else(|e| e.into_inner());
+        calls
+            .iter()
+            .filter(|((c, k), _)| *c == command && *k == code)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
     /// The Prometheus text exposition of every counter.
     pub fn render(&self) -> String {
         let mut out = String::with_capacity(1024);
         let mut metric = |name: &str, kind: &str, help: &str, value: String| {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-            );
+            write_metric(&mut out, name, kind, help, &value);
         };
         let gauge = |v: &AtomicI64| v.load(Relaxed).to_string();
         let counter = |v: &AtomicU64| v.load(Relaxed).to_string();
@@ -106,8 +121,25 @@ impl Metrics {
         for (code, n) in by_code.iter() {
             let _ = writeln!(out, "tim_logins_total{{code=\"{code}\"}} {n}");
         }
+        drop(by_code);
+        out.push_str("# HELP tim_rest_calls_total REST API calls by command and result code.\n# TYPE tim_rest_calls_total counter\n");
+        let calls = self.rest_calls.lock().unwrap_or_else(|e| e.into_inner());
+        for ((command, code), n) in calls.iter() {
+            let _ = writeln!(
+                out,
+                "tim_rest_calls_total{{command=\"{command}\",code=\"{code}\"}} {n}"
+            );
+        }
         out
     }
+}
+
+/// Appends one unlabelled metric with its help and type lines.
+pub fn write_metric(out: &mut String, name: &str, kind: &str, help: &str, value: &str) {
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+    );
 }
 
 #[cfg(test)]
@@ -122,7 +154,16 @@ mod tests {
         m.login(70009);
         m.sessions_online.fetch_add(2, Relaxed);
         m.kicks.fetch_add(1, Relaxed);
+        m.rest_call("im_open_login_svc/kick", 0);
+        m.rest_call("unknown", 60009);
         let text = m.render();
+        assert!(
+            text.contains(
+                "tim_rest_calls_total{command=\"im_open_login_svc/kick\",code=\"0\"} 1\n"
+            ),
+            "{text}"
+        );
+        assert_eq!(m.rest_calls("unknown", 60009), 1);
         assert!(text.contains("tim_logins_total{code=\"0\"} 2\n"), "{text}");
         assert!(
             text.contains("tim_logins_total{code=\"70009\"} 1\n"),

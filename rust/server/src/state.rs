@@ -1,11 +1,14 @@
 //! What every connection of one node shares.
 
+use crate::callbacks::Callbacks;
 use crate::cluster::Cluster;
 use crate::config::ServerConfig;
 use crate::hub::{Ending, Hub};
 use crate::metrics::Metrics;
 use crate::policy::SessionInfo;
 use crate::registry::SessionRegistry;
+use crate::rest::RateLimits;
+use crate::stats::DailyStats;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio_util::sync::CancellationToken;
@@ -27,6 +30,12 @@ pub struct Shared {
     pub shutdown: CancellationToken,
     /// Every connection task, so that shutdown can wait for them.
     pub tasks: TaskTracker,
+    /// Daily figures for `getappinfo`.
+    pub stats: DailyStats,
+    /// The state-change callback queue.
+    pub callbacks: Callbacks,
+    /// REST call rates.
+    pub rest_limits: RateLimits,
 }
 
 impl Shared {
@@ -37,6 +46,7 @@ impl Shared {
         cluster: Option<Arc<Cluster>>,
     ) -> Self {
         Shared {
+            stats: DailyStats::new(config.day_offset),
             config,
             registry,
             cluster,
@@ -44,6 +54,8 @@ impl Shared {
             metrics: Metrics::default(),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
+            callbacks: Callbacks::default(),
+            rest_limits: RateLimits::default(),
         }
     }
 

@@ -226,7 +226,7 @@ impl Cluster {
                 );
                 Some(Ending::Kicked {
                     reason,
-                    by_platform,
+                    by_platform: Some(by_platform),
                 })
             }
         })

@@ -9,6 +9,8 @@ use tim_testkit::client::{Connection, LoginOutcome, login_request};
 
 pub use tim_testkit::tickets::{APP, KEY, WAIT, now, ticket, ticket_for};
 
+pub mod rest;
+
 pub fn config() -> ServerConfig {
     let mut config = ServerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -18,7 +20,7 @@ pub fn config() -> ServerConfig {
         APP,
         AppConfig {
             keys: vec![KEY.to_owned()],
-            policy: DevicePolicy::default(),
+            ..AppConfig::default()
         },
     );
     config
@@ -122,7 +124,7 @@ pub async fn expect_kick(
         next(connection).await,
         ServerFrame::KickedOffline {
             reason,
-            by_platform: by
+            by_platform: Some(by)
         }
     );
     assert_eq!(connection.closed().await, 1008);

@@ -1,0 +1,144 @@
+//! Benchmark of the REST API's `openim/query_online_status` with 500 accounts a call: calls per
+//! second and latency, against one node in memory, or two nodes sharing a Redis that the
+//! benchmark starts (Debian's `redis-server`), with the calls spread over both.
+//!
+//!   cargo run --release -p tim-server --example rest_bench -- [--nodes 1|2] [--secs 10] [--callers 8]
+//!
+//! 500 accounts are imported, half of them logged in (spread over the nodes), then `callers`
+//! HTTP/1.1 keep-alive connections call in a loop for `secs` seconds.
+
+use axum::body::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use std::time::{Duration, Instant};
+use tim_protocol::Platform;
+use tim_server::{AppConfig, ClusterConfig, RedisTarget, RunningServer, Server, ServerConfig};
+use tim_testkit::RedisServer;
+use tim_testkit::client::{Connection, login_request};
+use tim_testkit::tickets::{APP, KEY, ticket};
+
+const ACCOUNTS: usize = 500;
+
+fn arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1)?.parse().ok())
+        .unwrap_or(default)
+}
+
+async fn node(cluster: Option<(&RedisServer, &str)>) -> RunningServer {
+    let mut config = ServerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..ServerConfig::default()
+    };
+    let mut app = AppConfig {
+        keys: vec![KEY.to_owned()],
+        ..AppConfig::default()
+    };
+    // The benchmark measures the command, not the limiter.
+    app.rest
+        .rate_limits
+        .insert("openim/query_online_status", 1_000_000);
+    config.apps.insert(APP, app);
+    config.cluster = cluster.map(|(redis, id)| ClusterConfig {
+        redis: RedisTarget::Single(redis.url()),
+        node_id: id.to_owned(),
+        lease: Duration::from_secs(10),
+    });
+    Server::bind(config).await.expect("bind").spawn()
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+async fn connect(node: &RunningServer) -> Sender {
+    let addr = node.rest_url().trim_start_matches("http://").to_owned();
+    let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    tcp.set_nodelay(true).unwrap();
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    sender
+}
+
+async fn post(sender: &mut Sender, path: &str, body: &str) -> serde_json::Value {
+    let query = format!(
+        "sdkappid={APP}&identifier=administrator&usersig={}&random=1&contenttype=json",
+        ticket("administrator")
+    );
+    let request = Request::post(format!("/v4/{path}?{query}"))
+        .header("host", "bench")
+        .body(Full::new(Bytes::from(body.to_owned())))
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    serde_json::from_slice(&body).unwrap()
+}
+
+#[tokio::main]
+async fn main() {
+    let (nodes, secs, callers) = (arg("--nodes", 1), arg("--secs", 10), arg("--callers", 8));
+    let redis = if nodes > 1 {
+        Some(RedisServer::start().await)
+    } else {
+        None
+    };
+    let mut servers = vec![];
+    for i in 0..nodes {
+        let id = format!("n{i}");
+        servers.push(node(redis.as_ref().map(|r| (r, id.as_str()))).await);
+    }
+    let users: Vec<String> = (0..ACCOUNTS).map(|i| format!("user-{i}")).collect();
+    let mut admin = connect(&servers[0]).await;
+    for chunk in users.chunks(100) {
+        let body = serde_json::json!({ "Accounts": chunk }).to_string();
+        post(&mut admin, "im_open_login_svc/multiaccount_import", &body).await;
+    }
+    let mut sessions = vec![];
+    for (i, user) in users.iter().enumerate().step_by(2) {
+        let server = &servers[i / 2 % servers.len()];
+        let mut request = login_request(APP, user, &ticket(user), "bench");
+        request.platform = Platform::Android;
+        let outcome = Connection::login(&server.url(), &request).await.unwrap();
+        assert_eq!(outcome.result.code, 0);
+        sessions.push(outcome.connection);
+    }
+    let body = serde_json::json!({ "To_Account": users, "IsNeedDetail": 1 }).to_string();
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let mut tasks = vec![];
+    for c in 0..callers as usize {
+        let mut sender = connect(&servers[c % servers.len()]).await;
+        let body = body.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = vec![];
+            while Instant::now() < deadline {
+                let started = Instant::now();
+                let answer = post(&mut sender, "openim/query_online_status", &body).await;
+                latencies.push(started.elapsed());
+                assert_eq!(answer["ErrorCode"], 0, "{answer}");
+                assert_eq!(answer["QueryResult"].as_array().unwrap().len(), ACCOUNTS);
+            }
+            latencies
+        }));
+    }
+    let mut latencies = vec![];
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
+    println!(
+        "nodes {nodes}, callers {callers}, {secs} s: {} calls, {:.0} calls/s, p50 {:.2?}, p99 {:.2?}, max {:.2?}",
+        latencies.len(),
+        latencies.len() as f64 / secs as f64,
+        at(0.5),
+        at(0.99),
+        at(1.0)
+    );
+    drop(sessions);
+    for server in servers {
+        server.shutdown().await;
+    }
+}

@@ -1,0 +1,106 @@
+//! The REST API across nodes sharing one Redis: a kick reaches sessions on every node and
+//! invalidates tickets cluster-wide across a restart; online status reads the same from every
+//! node, and a SIGKILLed node's users read Offline once its lease runs out.
+
+mod cluster_support;
+mod support;
+
+use cluster_support::{RedisServer, eventually, node, node_config, target};
+use serde_json::Value;
+use std::time::Duration;
+use support::rest::{call, code};
+use support::*;
+use tim_protocol::{KickReason, Platform, ServerFrame};
+use tim_server::{DevicePolicy, RunningServer};
+use tim_testkit::client::Connection;
+
+const LEASE: Duration = Duration::from_secs(1);
+
+async fn status(node: &RunningServer, user: &str) -> Value {
+    let body = format!(r#"{{"To_Account":["{user}"],"IsNeedDetail":1}}"#);
+    let answer = call(node, "openim/query_online_status", &body).await;
+    assert_eq!(code(&answer), 0, "{answer}");
+    answer["QueryResult"][0].clone()
+}
+
+#[tokio::test]
+async fn a_kick_on_one_node_ends_sessions_on_every_node_and_survives_a_restart() {
+    let redis = RedisServer::start().await;
+    let policy = DevicePolicy::default();
+    let a = node(&target(&redis), "a", policy).await;
+    let b = node(&target(&redis), "b", policy).await;
+    let mut old = request("alice", "phone", Platform::Android);
+    old.user_sig = ticket_for(APP, KEY, "alice", now() - 10, 86_400);
+    let mut phone = online(&b, &old).await;
+    let mut web = online(&a, &request("alice", "tab", Platform::Web)).await;
+    for node in [&a, &b] {
+        let alice = status(node, "alice").await;
+        assert_eq!(alice["Status"], "Online");
+        assert_eq!(alice["Detail"].as_array().unwrap().len(), 2, "{alice}");
+    }
+
+    let kick = call(&a, "im_open_login_svc/kick", r#"{"UserID":"alice"}"#).await;
+    assert_eq!(code(&kick), 0, "{kick}");
+    let kicked = ServerFrame::KickedOffline {
+        reason: KickReason::Admin,
+        by_platform: None,
+    };
+    assert_eq!(
+        next(&mut phone).await,
+        kicked,
+        "the session on the other node"
+    );
+    assert_eq!(next(&mut web).await, kicked);
+    for node in [&a, &b] {
+        assert_eq!(status(node, "alice").await["Status"], "Offline");
+        assert_eq!(login_code(node, &old).await, 70052);
+    }
+
+    // A restarted node still refuses the old ticket, and takes a new one.
+    b.shutdown().await;
+    let b = node(&target(&redis), "b", policy).await;
+    assert_eq!(login_code(&b, &old).await, 70052);
+    let _phone = online(&b, &request("alice", "phone", Platform::Android)).await;
+    assert_eq!(status(&a, "alice").await["Status"], "Online");
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_sigkilled_nodes_users_read_offline_within_its_lease() {
+    let redis = RedisServer::start().await;
+    let policy = DevicePolicy::default();
+    let a = start(node_config(&target(&redis), "a", policy, LEASE)).await;
+    let (key, lease) = (format!("{APP}:{KEY}"), LEASE.as_secs_f64().to_string());
+    let mut b = spawn(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--app",
+        &key,
+        "--redis",
+        &redis.url(),
+        "--node-id",
+        "b",
+        "--node-lease",
+        &lease,
+    ])
+    .await;
+    let bob_login = request("bob", "pc", Platform::Mac);
+    let bob = tokio::time::timeout(WAIT, Connection::login(b.url(), &bob_login))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(bob.result.code, 0, "{}", bob.result.desc);
+    let mut carol = online(&a, &request("carol", "pc", Platform::Mac)).await;
+    assert_eq!(status(&a, "bob").await["Status"], "Online");
+    b.kill();
+    eventually(
+        WAIT,
+        "bob reads Offline once b's lease has run out",
+        || async { status(&a, "bob").await["Status"] == "Offline" },
+    )
+    .await;
+    assert_eq!(status(&a, "carol").await["Status"], "Online");
+    ping_pong(&mut carol, 1).await;
+    a.shutdown().await;
+}
