@@ -46,7 +46,7 @@ impl Shared {
         cluster: Option<Arc<Cluster>>,
     ) -> Self {
         Shared {
-            stats: DailyStats::new(config.day_offset),
+            stats: DailyStats::new(config.day_offset, cluster.clone()),
             config,
             registry,
             cluster,

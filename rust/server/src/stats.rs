@@ -2,10 +2,12 @@
 //! users with a successful login that day), logins, registrations and the peak of sessions
 //! online. Days start at midnight in a configurable UTC offset (Tencent's are Beijing time).
 
+use crate::cluster::Cluster;
+use crate::registry::RegistryError;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Days of figures kept and reported.
 pub const DAYS_KEPT: i64 = 30;
@@ -65,6 +67,22 @@ impl<'de> Deserialize<'de> for UtcOffset {
     }
 }
 
+/// One day's counts of one app, as a cluster's Redis holds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayCounts {
+    /// Distinct users with a successful login.
+    pub active_users: u64,
+    /// Successful logins.
+    pub logins: u64,
+    /// Accounts registered.
+    pub registered: u64,
+    /// Accounts registered in all.
+    pub registered_total: u64,
+    /// The sum of each node's peak of sessions online that day: the cluster's peak when one node
+    /// serves, an upper bound of it when several do (their peaks need not be at the same moment).
+    pub max_online: u64,
+}
+
 /// One day's figures of one app.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DayFigures {
@@ -114,20 +132,46 @@ impl AppFigures {
     }
 }
 
-/// The daily figures of every app, kept in this process's memory.
-#[derive(Debug, Default)]
+/// The daily figures of every app: kept in this process's memory, and in a cluster also in its
+/// Redis, which `getappinfo` then reads so that every node's users count once.
+#[derive(Default)]
 pub struct DailyStats {
     offset: UtcOffset,
     apps: Mutex<HashMap<u64, AppFigures>>,
+    cluster: Option<Arc<Cluster>>,
 }
 
 impl DailyStats {
-    /// Figures whose days start at midnight in `offset`.
-    pub fn new(offset: UtcOffset) -> Self {
+    /// Figures whose days start at midnight in `offset`, shared through `cluster` if given.
+    pub fn new(offset: UtcOffset, cluster: Option<Arc<Cluster>>) -> Self {
         DailyStats {
             offset,
             apps: Mutex::default(),
+            cluster,
         }
+    }
+
+    /// The figures `getappinfo` reports: this node's, or in a cluster, the cluster's.
+    pub async fn report(&self, app: u64, now_ms: u64) -> Result<Vec<DayFigures>, RegistryError> {
+        let Some(cluster) = &self.cluster else {
+            return Ok(self.days(app, now_ms));
+        };
+        let today = self.offset.day(now_ms);
+        let counts = cluster
+            .daily_counts(app, today - DAYS_KEPT + 1, today)
+            .await?;
+        Ok(counts
+            .into_iter()
+            .rev()
+            .map(|(day, c)| DayFigures {
+                date: date(day),
+                active_users: c.active_users,
+                logins: c.logins,
+                registered: c.registered,
+                registered_total: c.registered_total,
+                max_online: c.max_online,
+            })
+            .collect())
     }
 
     fn with<T>(&self, app: u64, f: impl FnOnce(&mut AppFigures) -> T) -> T {
@@ -146,6 +190,9 @@ impl DailyStats {
                 day.active.insert(user.to_owned());
             }
         });
+        if let Some(cluster) = &self.cluster {
+            cluster.count_login(app, user, day);
+        }
     }
 
     /// Counts an account registered (its first login, or an import) at `now_ms`.
@@ -158,6 +205,9 @@ impl DailyStats {
             day.registered += 1;
             day.registered_total = total;
         });
+        if let Some(cluster) = &self.cluster {
+            cluster.count_account(app, day, 1);
+        }
     }
 
     /// Counts an account deleted at `now_ms`.
@@ -168,6 +218,9 @@ impl DailyStats {
             let total = figures.registered_total;
             figures.day(day).registered_total = total;
         });
+        if let Some(cluster) = &self.cluster {
+            cluster.count_account(app, day, -1);
+        }
     }
 
     /// Counts a session going online at `now_ms`, and the `displaced` sessions it took the
@@ -175,12 +228,17 @@ impl DailyStats {
     /// connections close).
     pub fn session_opened(&self, app: u64, displaced: usize, now_ms: u64) {
         let day = self.offset.day(now_ms);
-        self.with(app, |figures| {
+        let new_peak = self.with(app, |figures| {
             figures.online = (figures.online + 1).saturating_sub(displaced as u64);
             let online = figures.online;
             let day = figures.day(day);
+            let new_peak = online > day.max_online;
             day.max_online = day.max_online.max(online);
+            new_peak.then_some(online)
         });
+        if let (Some(cluster), Some(peak)) = (&self.cluster, new_peak) {
+            cluster.count_peak(app, day, peak);
+        }
     }
 
     /// Counts sessions going offline.
@@ -275,7 +333,7 @@ mod tests {
 
     #[test]
     fn a_user_counts_once_a_day_however_often_they_log_in() {
-        let stats = DailyStats::new(UtcOffset::UTC);
+        let stats = DailyStats::new(UtcOffset::UTC, None);
         for i in 0..5 {
             stats.login(7, "alice", DEC_1 + i * HOUR);
         }
@@ -297,7 +355,7 @@ mod tests {
 
     #[test]
     fn the_day_boundary_follows_the_offset() {
-        let stats = DailyStats::new(UtcOffset::parse("+08:00").unwrap());
+        let stats = DailyStats::new(UtcOffset::parse("+08:00").unwrap(), None);
         // 17:00 UTC on 1 December is 01:00 on 2 December in Beijing.
         stats.login(7, "alice", DEC_1 + 17 * HOUR);
         assert_eq!(stats.days(7, DEC_1 + 17 * HOUR)[0].date, "20261202");
@@ -307,7 +365,7 @@ mod tests {
 
     #[test]
     fn registrations_peaks_and_the_thirty_day_window() {
-        let stats = DailyStats::new(UtcOffset::UTC);
+        let stats = DailyStats::new(UtcOffset::UTC, None);
         stats.registered(7, DEC_1);
         stats.registered(7, DEC_1);
         stats.deleted(7, DEC_1);

@@ -104,3 +104,37 @@ async fn a_sigkilled_nodes_users_read_offline_within_its_lease() {
     ping_pong(&mut carol, 1).await;
     a.shutdown().await;
 }
+
+#[tokio::test]
+async fn getappinfo_counts_a_user_logging_in_on_three_nodes_once() {
+    let redis = RedisServer::start().await;
+    let policy = DevicePolicy::default();
+    let nodes = [
+        node(&target(&redis), "a", policy).await,
+        node(&target(&redis), "b", policy).await,
+        node(&target(&redis), "c", policy).await,
+    ];
+    for i in 0..5 {
+        let phone = online(&nodes[i % 3], &request("alice", "phone", Platform::Android)).await;
+        phone.close().await;
+    }
+    let _bob = online(&nodes[1], &request("bob", "phone", Platform::Android)).await;
+    // The figures are written beside the logins, not before their answers: wait for them.
+    let today = |answer: &Value| answer["Result"][0].clone();
+    eventually(WAIT, "every login is counted", || async {
+        let answer = call(&nodes[2], "openconfigsvr/getappinfo", "{}").await;
+        today(&answer)["LoginTimes"] == "6"
+    })
+    .await;
+    for node in &nodes {
+        let day = today(&call(node, "openconfigsvr/getappinfo", "{}").await);
+        assert_eq!(day["ActiveUserNum"], "2", "alice counts once: {day}");
+        assert_eq!(day["LoginUserNum"], "2", "{day}");
+        assert_eq!(day["LoginTimes"], "6", "{day}");
+        assert_eq!(day["RegistUserNumOneDay"], "2", "{day}");
+        assert_eq!(day["RegistUserNumTotal"], "2", "{day}");
+    }
+    for node in nodes {
+        node.shutdown().await;
+    }
+}

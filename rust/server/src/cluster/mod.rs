@@ -13,6 +13,7 @@
 //!   finds that the store no longer knows it (Redis restarted empty, or the node was cut off past
 //!   its lease), it admits every session it holds again, as reconnects.
 
+mod daily;
 mod keys;
 mod kicks;
 mod lease;

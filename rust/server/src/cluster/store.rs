@@ -150,6 +150,13 @@ impl Store {
             .await
     }
 
+    /// Runs a pipeline of commands in one round trip (on Redis Cluster, keys of one slot).
+    pub async fn pipeline<T: FromRedisValue>(&self, pipe: &Pipeline) -> Result<T, RegistryError> {
+        let mut connection = self.connection.clone();
+        self.bounded(async move { pipe.query_async(&mut connection).await })
+            .await
+    }
+
     /// Runs a script (EVALSHA, loading it on NOSCRIPT).
     pub async fn invoke<T: FromRedisValue>(
         &self,

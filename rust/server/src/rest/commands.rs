@@ -290,7 +290,11 @@ impl Command {
                 out.insert("ErrorList".into(), errors.into());
             }
             Command::AppInfo(fields) => {
-                let days = shared.stats.days(app, unix_millis());
+                let days = shared
+                    .stats
+                    .report(app, unix_millis())
+                    .await
+                    .map_err(internal)?;
                 let wanted =
                     |name: &str| fields.as_ref().is_none_or(|f| f.iter().any(|w| w == name));
                 let result: Vec<Value> = days
