@@ -516,7 +516,6 @@ pub fn print(report: &ClusterReport, json: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tim_testkit::tickets::{APP, KEY};
 
     #[test]
     fn redis_info_gives_cpu_and_calls() {
@@ -537,31 +536,7 @@ mod tests {
 
     /// A cluster node of this process on `redis`, named `id`, and a target attached to it.
     async fn node(redis: &RedisServer, id: &str) -> (tim_server::RunningServer, Target) {
-        let mut config = tim_server::ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            cluster: Some(tim_server::ClusterConfig {
-                redis: tim_server::RedisTarget::Single(redis.url()),
-                node_id: id.to_owned(),
-                lease: Duration::from_secs(10),
-            }),
-            ..Default::default()
-        };
-        config.apps.insert(
-            APP,
-            tim_server::AppConfig {
-                keys: vec![KEY.to_owned()],
-                ..Default::default()
-            },
-        );
-        let server = tim_server::Server::bind(config).await.unwrap().spawn();
-        let options = TargetOptions {
-            server_bin: "unused".into(),
-            url: Some(server.url()),
-            app: APP,
-            key: KEY.to_owned(),
-            server_log: false,
-        };
-        (server, Target::start(&options, &[]).await.unwrap())
+        super::super::server::in_process(Some((redis, id))).await
     }
 
     /// The three pieces against two in-process nodes on a real Redis: logins spread over both

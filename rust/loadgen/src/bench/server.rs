@@ -146,6 +146,40 @@ impl Target {
     }
 }
 
+/// A `tim_server::Server` in this process (a cluster node named `node_id` on `redis` if given)
+/// serving the test app, and a target attached to it: what the measurements' tests run against.
+#[cfg(test)]
+pub async fn in_process(
+    redis: Option<(&tim_testkit::RedisServer, &str)>,
+) -> (tim_server::RunningServer, Target) {
+    use tim_testkit::tickets::{APP, KEY};
+    let mut config = tim_server::ServerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        cluster: redis.map(|(redis, node_id)| tim_server::ClusterConfig {
+            redis: tim_server::RedisTarget::Single(redis.url()),
+            node_id: node_id.to_owned(),
+            lease: Duration::from_secs(10),
+        }),
+        ..Default::default()
+    };
+    config.apps.insert(
+        APP,
+        tim_server::AppConfig {
+            keys: vec![KEY.to_owned()],
+            ..Default::default()
+        },
+    );
+    let server = tim_server::Server::bind(config).await.unwrap().spawn();
+    let options = TargetOptions {
+        server_bin: "unused".into(),
+        url: Some(server.url()),
+        app: APP,
+        key: KEY.to_owned(),
+        server_log: false,
+    };
+    (server, Target::start(&options, &[]).await.unwrap())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

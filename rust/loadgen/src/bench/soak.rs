@@ -745,10 +745,9 @@ async fn teardown(
 mod tests {
     use super::*;
     use crate::bench::online::RedisSessions;
-    use crate::bench::server::TargetOptions;
     use futures_util::future::{BoxFuture, FutureExt};
     use tim_testkit::RedisServer;
-    use tim_testkit::tickets::{APP, KEY};
+    use tim_testkit::tickets::APP;
 
     /// An in-process server's registry as the soak's source of sessions: it lists the sessions
     /// of the accounts it is asked for.
@@ -776,36 +775,8 @@ mod tests {
         }
     }
 
-    /// A `tim_server::Server` in this process (a cluster node on `redis` if given), and a target
-    /// attached to it.
     async fn in_process_server(redis: Option<&RedisServer>) -> (tim_server::RunningServer, Target) {
-        let mut config = tim_server::ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            cluster: redis.map(|redis| tim_server::ClusterConfig {
-                redis: tim_server::RedisTarget::Single(redis.url()),
-                node_id: "soak".to_owned(),
-                lease: Duration::from_secs(10),
-            }),
-            ..Default::default()
-        };
-        let keys = vec![KEY.to_owned()];
-        config.apps.insert(
-            APP,
-            tim_server::AppConfig {
-                keys,
-                ..Default::default()
-            },
-        );
-        let server = tim_server::Server::bind(config).await.unwrap().spawn();
-        let options = TargetOptions {
-            server_bin: "unused".into(),
-            url: Some(server.url()),
-            app: APP,
-            key: KEY.to_owned(),
-            server_log: false,
-        };
-        let target = Target::start(&options, &[]).await.unwrap();
-        (server, target)
+        super::super::server::in_process(redis.map(|redis| (redis, "soak"))).await
     }
 
     fn options(clients: usize, proxied: usize, duration: Duration) -> SoakOptions {
