@@ -25,7 +25,7 @@ export interface SessionForm {
 }
 
 /** Names of `getLoginStatus`'s answers, for display. */
-export const LOGIN_STATUS_NAMES: Record<V2TimLoginStatus, string> = {
+export const LOGIN_STATUS_NAMES: Readonly<Record<number, string>> = {
   [V2TimLoginStatus.V2TIM_STATUS_LOGINED]: 'logged in',
   [V2TimLoginStatus.V2TIM_STATUS_LOGINING]: 'logging in',
   [V2TimLoginStatus.V2TIM_STATUS_LOGOUT]: 'logged out',
