@@ -54,6 +54,7 @@ async fn a_store_outage_answers_70169_to_a_login_and_a_reconnect_retries_it() {
         redis: RedisTarget::Single(format!("redis://{}", store.addr())),
         node_id: "sdk-test".to_owned(),
         lease: Duration::from_secs(10),
+        redis_ephemeral: true,
     });
     let server = start_server_with(config).await;
     let network = FaultProxy::start(server.local_addr()).await;

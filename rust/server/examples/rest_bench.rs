@@ -46,6 +46,7 @@ async fn node(cluster: Option<(&RedisServer, &str)>) -> RunningServer {
         redis: RedisTarget::Single(redis.url()),
         node_id: id.to_owned(),
         lease: Duration::from_secs(10),
+        redis_ephemeral: true,
     });
     Server::bind(config).await.expect("bind").spawn()
 }

@@ -60,6 +60,10 @@ pub struct ClusterConfig {
     /// How long a node's sessions outlive it when it stops renewing its lease (crashed, or cut
     /// off from Redis).
     pub lease: Duration,
+    /// Join even when Redis keeps nothing on disk (`--redis-ephemeral`): for tests and demos.
+    /// Otherwise a Redis with neither AOF nor snapshots is refused, since it holds the accounts
+    /// and the kicks' invalidations.
+    pub redis_ephemeral: bool,
 }
 
 /// The default node lease.
@@ -96,7 +100,16 @@ pub struct ServerConfig {
     pub admin_listen: Option<SocketAddr>,
     /// Where daily figures (`getappinfo`) start their day.
     pub day_offset: UtcOffset,
+    /// The folder of a single node's database (accounts, kicks, daily figures); `None` keeps
+    /// nothing across a restart. The command defaults to [`DEFAULT_DATA_DIR`]; the library's
+    /// default is `None`, so that a server embedded in a test or a tool writes nothing. Unused
+    /// in a cluster, whose Redis holds these facts.
+    pub data_dir: Option<PathBuf>,
 }
+
+/// Where `tim-server` keeps its data when neither `--data` nor `--ephemeral` is given: relative
+/// to the working directory.
+pub const DEFAULT_DATA_DIR: &str = "tim-data";
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -112,6 +125,7 @@ impl Default for ServerConfig {
             tls: None,
             admin_listen: None,
             day_offset: UtcOffset::UTC,
+            data_dir: None,
         }
     }
 }
@@ -132,6 +146,8 @@ struct FileConfig {
     admin_listen: Option<SocketAddr>,
     /// The UTC offset of the daily figures' day, as `+08:00`.
     day_utc_offset: Option<UtcOffset>,
+    /// The database's folder; relative paths are relative to the config file's folder.
+    data_dir: Option<PathBuf>,
     cluster: Option<FileCluster>,
     #[serde(default, rename = "app")]
     apps: Vec<FileApp>,
@@ -145,6 +161,8 @@ struct FileCluster {
     redis: Vec<String>,
     node_id: Option<String>,
     node_lease_secs: Option<f64>,
+    #[serde(default)]
+    redis_ephemeral: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -247,6 +265,17 @@ pub struct Cli {
     /// Seconds a crashed node's sessions keep counting towards limits (default 10).
     #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
     pub node_lease: Option<f64>,
+    /// Join even if Redis keeps nothing on disk (neither AOF nor snapshots): for tests and demos.
+    /// Without it such a Redis is refused, since it holds the accounts and the kicks.
+    #[arg(long)]
+    pub redis_ephemeral: bool,
+    /// Keep this node's accounts, kicks and daily figures in this folder (default: tim-data in
+    /// the working directory).
+    #[arg(long, value_name = "DIR", conflicts_with = "ephemeral")]
+    pub data: Option<PathBuf>,
+    /// Keep nothing across a restart: every account, kick and figure lives in memory only.
+    #[arg(long)]
+    pub ephemeral: bool,
 }
 
 fn parse_app(text: &str) -> Result<(u64, String), String> {
@@ -349,10 +378,36 @@ fn check_node_id(id: &str) -> Result<(), String> {
     }
 }
 
+/// The database's folder: `--data`, else the file's `data_dir`, else [`DEFAULT_DATA_DIR`];
+/// none with `--ephemeral` or in a cluster (whose Redis keeps the facts).
+fn data_dir(
+    cli: &Cli,
+    file_data_dir: Option<PathBuf>,
+    in_cluster: bool,
+) -> Result<Option<PathBuf>, String> {
+    let named = cli.data.clone().or(file_data_dir);
+    if in_cluster {
+        return match named {
+            Some(_) => Err(
+                "--data (data_dir) is for a single node: a cluster keeps its state in Redis"
+                    .to_owned(),
+            ),
+            None => Ok(None),
+        };
+    }
+    if cli.ephemeral {
+        return Ok(None);
+    }
+    Ok(Some(
+        named.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+    ))
+}
+
 fn cluster_config(
     urls: &[String],
     node_id: Option<String>,
     lease: Option<(&str, f64)>,
+    redis_ephemeral: bool,
 ) -> Result<ClusterConfig, String> {
     let node_id = node_id.unwrap_or_else(|| format!("node-{:08x}", rand::random::<u32>()));
     check_node_id(&node_id)?;
@@ -370,6 +425,7 @@ fn cluster_config(
         redis: redis_target(urls)?,
         node_id,
         lease,
+        redis_ephemeral,
     })
 }
 
@@ -400,6 +456,7 @@ impl ServerConfig {
             ("--tls-cert", "--tls-key"),
         )?;
         let file_cluster = file.cluster.take();
+        let file_data_dir = file.data_dir.take().map(in_file_dir);
         let mut config = ServerConfig::from_file(file)?;
         if let Some(listen) = cli.listen {
             config.listen = listen;
@@ -451,13 +508,15 @@ impl ServerConfig {
             (Some(secs), _) => Some(("--node-lease", secs)),
             (None, secs) => secs.map(|secs| ("cluster.node_lease_secs", secs)),
         };
+        let redis_ephemeral = cli.redis_ephemeral || file_cluster.redis_ephemeral;
         config.cluster = if !urls.is_empty() {
-            Some(cluster_config(&urls, node_id, lease)?)
-        } else if node_id.is_some() || lease.is_some() {
-            return Err("--node-id and --node-lease need --redis".to_owned());
+            Some(cluster_config(&urls, node_id, lease, redis_ephemeral)?)
+        } else if node_id.is_some() || lease.is_some() || redis_ephemeral {
+            return Err("--node-id, --node-lease and --redis-ephemeral need --redis".to_owned());
         } else {
             None
         };
+        config.data_dir = data_dir(cli, file_data_dir, config.cluster.is_some())?;
         if config.apps.is_empty() {
             return Err("no app configured: give --app SDKAPPID:KEY or a --config file".to_owned());
         }
@@ -814,6 +873,54 @@ token = "secret-token"
         let err =
             ServerConfig::from_cli(&cli(&["--app", "1:k", "--lockout-failures", "0"])).unwrap_err();
         assert!(err.contains("at least 1"), "{err}");
+    }
+
+    #[test]
+    fn data_lives_in_tim_data_unless_told_otherwise() {
+        let data = |args: &[&str]| {
+            let args: Vec<&str> = ["--app", "1:k"].iter().chain(args).copied().collect();
+            ServerConfig::from_cli(&cli(&args)).map(|c| c.data_dir)
+        };
+        assert_eq!(data(&[]).unwrap(), Some(PathBuf::from(DEFAULT_DATA_DIR)));
+        assert_eq!(
+            data(&["--data", "/srv/tim"]).unwrap(),
+            Some("/srv/tim".into())
+        );
+        assert_eq!(data(&["--ephemeral"]).unwrap(), None);
+        assert!(
+            Cli::try_parse_from(["tim-server", "--data", "d", "--ephemeral"]).is_err(),
+            "--data and --ephemeral exclude each other"
+        );
+        assert_eq!(
+            data(&["--redis", "redis://r:1"]).unwrap(),
+            None,
+            "Redis keeps a cluster's"
+        );
+        let err = data(&["--redis", "redis://r:1", "--data", "d"]).unwrap_err();
+        assert!(err.contains("single node"), "{err}");
+        let err = data(&["--redis-ephemeral"]).unwrap_err();
+        assert!(err.contains("need --redis"), "{err}");
+        let config = ServerConfig::from_cli(&cli(&[
+            "--app",
+            "1:k",
+            "--redis",
+            "redis://r:1",
+            "--redis-ephemeral",
+        ]))
+        .unwrap();
+        assert!(config.cluster.unwrap().redis_ephemeral);
+        let dir = TempDir::new("data-dir");
+        let toml = dir.write(
+            "tim.toml",
+            "data_dir = \"state\"\n[[app]]\nsdkappid = 1\nkeys = [\"k\"]\n",
+        );
+        assert_eq!(
+            ServerConfig::from_cli(&cli(&["--config", &toml]))
+                .unwrap()
+                .data_dir,
+            Some(dir.0.join("state")),
+            "relative to the file's folder"
+        );
     }
 
     /// A folder of its own under the system's temporary folder, removed when dropped.

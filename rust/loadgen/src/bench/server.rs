@@ -159,6 +159,7 @@ pub async fn in_process(
             redis: tim_server::RedisTarget::Single(redis.url()),
             node_id: node_id.to_owned(),
             lease: Duration::from_secs(10),
+            redis_ephemeral: true,
         }),
         ..Default::default()
     };

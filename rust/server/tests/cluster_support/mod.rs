@@ -22,6 +22,7 @@ pub fn node_config(
         redis: redis.clone(),
         node_id: name.to_owned(),
         lease,
+        redis_ephemeral: true,
     });
     config
 }
