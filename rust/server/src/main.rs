@@ -7,7 +7,7 @@ use clap::Parser;
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
-use tim_server::{Cli, RunningServer, Server, ServerConfig};
+use tim_server::{Cli, Refused, RunningServer, Server, ServerConfig};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
@@ -34,7 +34,13 @@ fn main() -> ExitCode {
             Ok(server) => server,
             Err(e) => {
                 eprintln!("tim-server: cannot start: {e}");
-                return ExitCode::FAILURE;
+                // A refusal needs the operator; other failures (an address in use, Redis
+                // unreachable) may pass by themselves.
+                return if Refused::of(&e).is_some() {
+                    ExitCode::from(2)
+                } else {
+                    ExitCode::FAILURE
+                };
             }
         };
         let url = server.url();
