@@ -1,10 +1,14 @@
 // The demo's story, told through the public JavaScript API on Node (the same TencentImSDKPlugin
 // a React Native app imports), against a tim-server on a free loopback port:
 // alice logs in, a second device of alice kicks the first, a ticket expires while online, the
-// server restarts and the client comes back by itself, and alice logs out. The app's business
-// server (scripts/demo-business.mjs) imports alice, hears each state change, reads the DAU and
-// kicks her.
+// server is killed and restarted in the same data folder and the client comes back by itself, and
+// alice logs out. The app's business server (scripts/demo-business.mjs) imports alice, hears each
+// state change, reads the DAU (kept across the restart) and kicks her: a ticket signed before the
+// kick is refused from then on.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { APP, sign, startServer, startProxy } from '../test/support/server.mjs';
 import { startBusinessServer } from './demo-business.mjs';
 
@@ -37,14 +41,18 @@ function listenerFor(who) {
 
 async function main() {
   const business = await startBusinessServer({ app: APP, adminSig: sign('administrator'), say });
-  const withCallbacks = ['--callback-url', business.callbackUrl];
-  let server = await startServer(withCallbacks);
+  // The server keeps its accounts, kicks and figures in a data folder (tim-data by default);
+  // the demo's is a temporary one.
+  const data = mkdtempSync(join(tmpdir(), 'tim-demo-'));
+  const serverArgs = ['--callback-url', business.callbackUrl, '--data', data];
+  let server = await startServer(serverArgs);
   // Clients know the server by the proxy's address, as apps know it by name: the restart below
   // starts a new server behind it instead of racing for the old port.
   const address = await startProxy(server.address);
   say('server', `tim-server listening on ${server.url}, reached at ${address.url}`);
   business.useServer(server.url.replace(/^ws/, 'http'));
   await business.call('im_open_login_svc/account_import', { UserID: 'alice', Nick: 'Alice' });
+  const signedEarly = sign('alice');
   const config = { serverUrl: address.url, reconnectMinMs: 200, reconnectMaxMs: 1000 };
 
   const phone = createV2TIMManager();
@@ -74,7 +82,7 @@ async function main() {
   await failed;
   say('tablet', `getLoginStatus() while the server is down → ${show(await tablet.getLoginStatus())}`);
   const back = tabletEvents.next('onConnectSuccess');
-  server = await startServer(withCallbacks);
+  server = await startServer(serverArgs);
   address.setUpstream(server.address);
   say('server', `restarted on ${server.url}, behind ${address.url}`);
   business.useServer(server.url.replace(/^ws/, 'http'));
@@ -85,6 +93,7 @@ async function main() {
   const kickedByApp = tabletEvents.next('onKickedOffline');
   await business.call('im_open_login_svc/kick', { UserID: 'alice' });
   await kickedByApp;
+  say('tablet', `login("alice") with a ticket signed before the kick → ${show(await tablet.login('alice', signedEarly))}`);
   say('tablet', `login("alice") with a ticket signed after the kick → ${show(await tablet.login('alice', sign('alice')))}`);
 
   say('tablet', `logout() → ${show(await tablet.logout())}`);
@@ -94,6 +103,7 @@ async function main() {
   await server.stop();
   say('server', 'stopped');
   business.close();
+  rmSync(data, { recursive: true, force: true });
 }
 
 main().catch((e) => {

@@ -24,10 +24,12 @@ export function sign(user, { expire = 86400, time, key = KEY } = {}) {
 
 /**
  * Starts `tim-server` on a free loopback port, with `args` after the app, and resolves once it
- * prints its listening line. `stop()` sends SIGTERM and waits for the exit; `kill()` sends SIGKILL.
+ * prints its listening line. It keeps nothing (`--ephemeral`) unless `args` name a `--data`
+ * folder. `stop()` sends SIGTERM and waits for the exit; `kill()` sends SIGKILL.
  */
 export async function startServer(args = []) {
-  const child = spawn(bin('tim-server'), ['--listen', '127.0.0.1:0', '--app', `${APP}:${KEY}`, ...args], {
+  const keeps = args.includes('--data') ? [] : ['--ephemeral'];
+  const child = spawn(bin('tim-server'), ['--listen', '127.0.0.1:0', '--app', `${APP}:${KEY}`, ...keeps, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, RUST_LOG: 'warn' },
   });

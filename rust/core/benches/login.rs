@@ -47,7 +47,13 @@ async fn start_server_with(listen: &str, extra: &[&str]) -> ServerProcess {
     });
     let mut command = Command::new(&bin);
     command
-        .args(["--listen", listen, "--app", &format!("{APP}:{KEY}")])
+        .args([
+            "--listen",
+            listen,
+            "--app",
+            &format!("{APP}:{KEY}"),
+            "--ephemeral",
+        ])
         .args(extra)
         .env("RUST_LOG", "warn");
     ServerProcess::start(command, false)

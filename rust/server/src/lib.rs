@@ -20,6 +20,7 @@ pub mod callbacks;
 pub mod cluster;
 pub mod config;
 mod connection;
+pub mod database;
 mod http;
 pub mod hub;
 pub mod lockout;
@@ -91,6 +92,29 @@ impl From<Refused> for std::io::Error {
     }
 }
 
+/// What a single node's database held at start, for the server to begin from.
+struct Stored {
+    database: database::Database,
+    days: Vec<(database::StoredDay, Vec<String>)>,
+    accounts: std::collections::HashMap<u64, u64>,
+}
+
+/// How often the daily figures are written to a single node's database: at most this much of
+/// them is lost on a crash.
+const FIGURES_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Writes the daily figures' changes every [`FIGURES_EVERY`] until the node shuts down.
+async fn write_figures(shared: Arc<Shared>, database: database::Database) {
+    let mut every = tokio::time::interval(FIGURES_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => database.write_behind(shared.stats.changes(state::unix_millis())),
+            () = shared.shutdown.cancelled() => break,
+        }
+    }
+}
+
 /// A server bound to its address, not yet accepting.
 pub struct Server {
     shared: Arc<Shared>,
@@ -101,11 +125,35 @@ pub struct Server {
 
 impl Server {
     /// Binds the configured addresses. With a cluster configured, first joins it: connects to
-    /// its Redis and takes this node's lease (an unreachable Redis fails the bind).
+    /// its Redis and takes this node's lease (an unreachable Redis fails the bind). Otherwise,
+    /// with a data folder, opens the database there and starts from what it holds (a folder in
+    /// use or a database it cannot use fails with a [`Refused`]).
     pub async fn bind(config: ServerConfig) -> std::io::Result<Server> {
         let Some(cluster_config) = &config.cluster else {
-            let registry = Arc::new(MemoryRegistry::new(config.lockout));
-            return Server::bind_with(config, registry, None);
+            let Some(dir) = config.data_dir.clone() else {
+                info!("ephemeral: accounts, kicks and figures are kept in memory only");
+                let registry = Arc::new(MemoryRegistry::new(config.lockout));
+                return Server::bind_with(config, registry, None, None);
+            };
+            let opened = tokio::task::spawn_blocking(move || database::Database::open(&dir))
+                .await
+                .map_err(std::io::Error::other)?;
+            let (database, mut snapshot) = opened?;
+            let registry = MemoryRegistry::durable(config.lockout, database.clone(), &mut snapshot);
+            let accounts = registry.accounts_per_app();
+            info!(
+                data = %database.dir().display(),
+                accounts = accounts.values().sum::<u64>(),
+                schema = database::current_version(),
+                migrated_from = snapshot.migrated_from,
+                "keeping accounts, kicks and figures in the data folder"
+            );
+            let stored = Stored {
+                database,
+                days: snapshot.days,
+                accounts,
+            };
+            return Server::bind_with(config, Arc::new(registry), None, Some(stored));
         };
         let joined = async {
             let cluster = Cluster::join(cluster_config, config.lockout).await?;
@@ -113,28 +161,34 @@ impl Server {
             Ok::<_, registry::RegistryError>(cluster)
         };
         let cluster = joined.await.map_err(std::io::Error::other)?;
-        Server::bind_with(config, cluster.clone(), Some(cluster))
+        Server::bind_with(config, cluster.clone(), Some(cluster), None)
     }
 
     /// Binds the configured address, with sessions kept in `registry` (which must not be a
-    /// cluster's: [`Server::bind`] joins those).
+    /// cluster's: [`Server::bind`] joins those). Nothing is written to a data folder.
     pub fn bind_with_registry(
         config: ServerConfig,
         registry: Arc<dyn SessionRegistry>,
     ) -> std::io::Result<Server> {
-        Server::bind_with(config, registry, None)
+        Server::bind_with(config, registry, None, None)
     }
 
     fn bind_with(
         config: ServerConfig,
         registry: Arc<dyn SessionRegistry>,
         cluster: Option<Arc<Cluster>>,
+        stored: Option<Stored>,
     ) -> std::io::Result<Server> {
         let listener = listen(config.listen)?;
         let metrics_listener = config.metrics_listen.map(listen).transpose()?;
         let admin_listener = config.admin_listen.map(listen).transpose()?;
+        let mut shared = Shared::new(config, registry, cluster);
+        if let Some(stored) = stored {
+            shared.stats.restore(stored.days, &stored.accounts);
+            shared.database = Some(stored.database);
+        }
         Ok(Server {
-            shared: Arc::new(Shared::new(config, registry, cluster)),
+            shared: Arc::new(shared),
             listener,
             metrics_listener,
             admin_listener,
@@ -189,6 +243,10 @@ impl Server {
             .cluster
             .clone()
             .map(|cluster| tokio::spawn(cluster::maintain(shared.clone(), cluster)));
+        let figures = shared
+            .database
+            .clone()
+            .map(|database| tokio::spawn(write_figures(shared.clone(), database)));
         signal.await;
         info!("shutting down");
         if let Some(cluster) = &shared.cluster {
@@ -199,8 +257,8 @@ impl Server {
         for listening in [metrics, admin].into_iter().flatten() {
             let _ = listening.await;
         }
-        if let Some(upkeep) = upkeep {
-            let _ = upkeep.await;
+        for task in [upkeep, figures].into_iter().flatten() {
+            let _ = task.await;
         }
         shared.tasks.close();
         if tokio::time::timeout(shared.config.shutdown_grace, shared.tasks.wait())
@@ -211,6 +269,13 @@ impl Server {
                 open = shared.tasks.len(),
                 "grace period over; dropping the remaining connections"
             );
+        }
+        if let Some(database) = &shared.database {
+            // The last figures, then the folder's lock, so that a new server may open it.
+            database.write_behind(shared.stats.changes(state::unix_millis()));
+            if let Err(e) = database.close().await {
+                tracing::error!(error = %e, "cannot write the last figures");
+            }
         }
     }
 

@@ -3,6 +3,7 @@
 use crate::callbacks::Callbacks;
 use crate::cluster::Cluster;
 use crate::config::ServerConfig;
+use crate::database::Database;
 use crate::hub::{Ending, Hub};
 use crate::metrics::Metrics;
 use crate::policy::SessionInfo;
@@ -36,6 +37,9 @@ pub struct Shared {
     pub callbacks: Callbacks,
     /// REST call rates.
     pub rest_limits: RateLimits,
+    /// Where a single node keeps what must outlive it; `None` keeps nothing (and in a cluster,
+    /// whose Redis keeps it).
+    pub database: Option<Database>,
 }
 
 impl Shared {
@@ -56,6 +60,7 @@ impl Shared {
             tasks: TaskTracker::new(),
             callbacks: Callbacks::default(),
             rest_limits: RateLimits::default(),
+            database: None,
         }
     }
 

@@ -3,9 +3,10 @@
 //! online. Days start at midnight in a configurable UTC offset (Tencent's are Beijing time).
 
 use crate::cluster::Cluster;
+use crate::database::{StoredDay, Write};
 use crate::registry::RegistryError;
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -114,6 +115,10 @@ struct AppFigures {
     days: BTreeMap<i64, Day>,
     registered_total: u64,
     online: u64,
+    /// Days changed since the figures were last written (with a database only).
+    changed: BTreeSet<i64>,
+    /// Users active on a day since the figures were last written (with a database only).
+    new_active: Vec<(i64, String)>,
 }
 
 impl AppFigures {
@@ -133,12 +138,17 @@ impl AppFigures {
 }
 
 /// The daily figures of every app: kept in this process's memory, and in a cluster also in its
-/// Redis, which `getappinfo` then reads so that every node's users count once.
+/// Redis, which `getappinfo` then reads so that every node's users count once. On a single node
+/// with a database, [`DailyStats::changes`] gives what changed, for the database.
 #[derive(Default)]
 pub struct DailyStats {
     offset: UtcOffset,
     apps: Mutex<HashMap<u64, AppFigures>>,
     cluster: Option<Arc<Cluster>>,
+    /// Whether changes are kept for [`DailyStats::changes`].
+    durable: bool,
+    /// The day the old days were last pruned from the database.
+    pruned: Mutex<Option<i64>>,
 }
 
 impl DailyStats {
@@ -148,7 +158,66 @@ impl DailyStats {
             offset,
             apps: Mutex::default(),
             cluster,
+            durable: false,
+            pruned: Mutex::default(),
         }
+    }
+
+    /// Starts from the figures a database kept, with `accounts` registered per app now, and
+    /// keeps every later change for [`DailyStats::changes`].
+    pub fn restore(&mut self, days: Vec<(StoredDay, Vec<String>)>, accounts: &HashMap<u64, u64>) {
+        self.durable = true;
+        let apps = self.apps.get_mut().unwrap_or_else(|e| e.into_inner());
+        for (&app, &total) in accounts {
+            apps.entry(app).or_default().registered_total = total;
+        }
+        for (stored, active) in days {
+            let day = Day {
+                active: active.into_iter().collect(),
+                logins: stored.logins,
+                registered: stored.registered,
+                registered_total: stored.registered_total,
+                max_online: stored.max_online,
+            };
+            apps.entry(stored.app)
+                .or_default()
+                .days
+                .insert(stored.day, day);
+        }
+    }
+
+    /// What changed since the last call, as database writes: each changed day's counts, the
+    /// users new to a day, and once a day the removal of days no longer reported.
+    pub fn changes(&self, now_ms: u64) -> Vec<Write> {
+        let today = self.offset.day(now_ms);
+        let mut writes = vec![];
+        let mut apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
+        for (&app, figures) in apps.iter_mut() {
+            for day in std::mem::take(&mut figures.changed) {
+                if let Some(d) = figures.days.get(&day) {
+                    writes.push(Write::Day(StoredDay {
+                        app,
+                        day,
+                        logins: d.logins,
+                        registered: d.registered,
+                        registered_total: d.registered_total,
+                        max_online: d.max_online,
+                    }));
+                }
+            }
+            writes.extend(
+                std::mem::take(&mut figures.new_active)
+                    .into_iter()
+                    .map(|(day, user_id)| Write::ActiveUser { app, day, user_id }),
+            );
+        }
+        drop(apps);
+        let mut pruned = self.pruned.lock().unwrap_or_else(|e| e.into_inner());
+        if *pruned != Some(today) {
+            *pruned = Some(today);
+            writes.push(Write::PruneDaysBefore(today - DAYS_KEPT + 1));
+        }
+        writes
     }
 
     /// The figures `getappinfo` reports: this node's, or in a cluster, the cluster's.
@@ -183,11 +252,19 @@ impl DailyStats {
     /// Counts a successful login of `user` at `now_ms`.
     pub fn login(&self, app: u64, user: &str, now_ms: u64) {
         let day = self.offset.day(now_ms);
+        let durable = self.durable;
         self.with(app, |figures| {
-            let day = figures.day(day);
-            day.logins += 1;
-            if !day.active.contains(user) {
-                day.active.insert(user.to_owned());
+            let entry = figures.day(day);
+            entry.logins += 1;
+            let new_user = !entry.active.contains(user);
+            if new_user {
+                entry.active.insert(user.to_owned());
+            }
+            if durable {
+                figures.changed.insert(day);
+                if new_user {
+                    figures.new_active.push((day, user.to_owned()));
+                }
             }
         });
         if let Some(cluster) = &self.cluster {
@@ -198,12 +275,16 @@ impl DailyStats {
     /// Counts an account registered (its first login, or an import) at `now_ms`.
     pub fn registered(&self, app: u64, now_ms: u64) {
         let day = self.offset.day(now_ms);
+        let durable = self.durable;
         self.with(app, |figures| {
             figures.registered_total += 1;
             let total = figures.registered_total;
-            let day = figures.day(day);
-            day.registered += 1;
-            day.registered_total = total;
+            let entry = figures.day(day);
+            entry.registered += 1;
+            entry.registered_total = total;
+            if durable {
+                figures.changed.insert(day);
+            }
         });
         if let Some(cluster) = &self.cluster {
             cluster.count_account(app, day, 1);
@@ -213,10 +294,14 @@ impl DailyStats {
     /// Counts an account deleted at `now_ms`.
     pub fn deleted(&self, app: u64, now_ms: u64) {
         let day = self.offset.day(now_ms);
+        let durable = self.durable;
         self.with(app, |figures| {
             figures.registered_total = figures.registered_total.saturating_sub(1);
             let total = figures.registered_total;
             figures.day(day).registered_total = total;
+            if durable {
+                figures.changed.insert(day);
+            }
         });
         if let Some(cluster) = &self.cluster {
             cluster.count_account(app, day, -1);
@@ -228,12 +313,16 @@ impl DailyStats {
     /// connections close).
     pub fn session_opened(&self, app: u64, displaced: usize, now_ms: u64) {
         let day = self.offset.day(now_ms);
+        let durable = self.durable;
         let new_peak = self.with(app, |figures| {
             figures.online = (figures.online + 1).saturating_sub(displaced as u64);
             let online = figures.online;
-            let day = figures.day(day);
-            let new_peak = online > day.max_online;
-            day.max_online = day.max_online.max(online);
+            let entry = figures.day(day);
+            let new_peak = online > entry.max_online;
+            entry.max_online = entry.max_online.max(online);
+            if durable && new_peak {
+                figures.changed.insert(day);
+            }
             new_peak.then_some(online)
         });
         if let (Some(cluster), Some(peak)) = (&self.cluster, new_peak) {

@@ -32,7 +32,7 @@ final class TimServer implements AutoCloseable {
         this.app = app;
         this.key = key;
         process = new ProcessBuilder(bin("tim-server").getPath(),
-                        "--listen", "127.0.0.1:0", "--app", app + ":" + key)
+                        "--listen", "127.0.0.1:0", "--app", app + ":" + key, "--ephemeral")
                 .redirectError(log)
                 .start();
         String first = new BufferedReader(

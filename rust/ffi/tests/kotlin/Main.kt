@@ -20,7 +20,7 @@ fun env(name: String): String =
 
 /** `tim-server --listen 127.0.0.1:0` with one app; `url` is from its first stdout line. */
 class Server : AutoCloseable {
-    private val process = ProcessBuilder(env("TIM_SERVER_BIN"), "--listen", "127.0.0.1:0", "--app", "$APP:$KEY")
+    private val process = ProcessBuilder(env("TIM_SERVER_BIN"), "--listen", "127.0.0.1:0", "--app", "$APP:$KEY", "--ephemeral")
         .redirectError(ProcessBuilder.Redirect.INHERIT)
         .start()
     val url: String = process.inputStream.bufferedReader().readLine()

@@ -31,7 +31,7 @@ class Server:
 
     def __init__(self):
         self.process = subprocess.Popen(
-            [_binary("TIM_SERVER_BIN"), "--listen", "127.0.0.1:0", "--app", f"{APP}:{KEY}"],
+            [_binary("TIM_SERVER_BIN"), "--listen", "127.0.0.1:0", "--app", f"{APP}:{KEY}", "--ephemeral"],
             stdout=subprocess.PIPE,
             text=True,
         )

@@ -82,6 +82,10 @@ impl Target {
                 &format!("{}:{}", options.app, options.key),
             ])
             .args(extra);
+        if !extra.contains(&"--data") {
+            // Nothing of a benchmark's run is worth keeping, unless the run measures keeping it.
+            command.arg("--ephemeral");
+        }
         let process = ServerProcess::start(command, options.server_log).await?;
         let url = process.url().to_owned();
         let addr = loopback_addr(&url)?;

@@ -1,11 +1,17 @@
-//! The default registry: one process, everything in memory, every step under one lock.
+//! The default registry: one process, everything in memory, every step under one lock. With a
+//! [`Database`], accounts and invalidations are also written to disk, queued under the same lock
+//! so that the disk sees the changes in the order memory did, and answered once committed.
+//! Sessions and lockouts stay in memory only: after a restart every client logs in again, and a
+//! lockout is a minute long.
 
 use super::{AccountKey, LoginAttempt, RegistryError, SessionRegistry, Verdict};
+use crate::database::{Database, Snapshot, Write};
 use crate::hub::shrink_when_sparse;
 use crate::lockout::{Lockout, LockoutRules};
 use crate::policy::{SessionInfo, admit, admit_reconnect};
+use crate::state::unix_millis;
 use futures_util::future::{BoxFuture, FutureExt, ready};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -17,22 +23,75 @@ pub const LOCAL_NODE: &str = "local";
 pub struct MemoryRegistry {
     state: Mutex<MemoryState>,
     lockout: Lockout,
+    database: Option<Database>,
 }
 
 #[derive(Default)]
 struct MemoryState {
     online: HashMap<AccountKey, Vec<SessionInfo>>,
-    /// Registered accounts, with the time before which their tickets are refused (0: none).
-    accounts: HashMap<AccountKey, u64>,
+    /// Registered accounts.
+    accounts: HashSet<AccountKey>,
+    /// The time (Unix seconds) before which an account's tickets are refused, set by a kick.
+    /// Kept apart from `accounts`: deleting or importing an account again leaves it.
+    invalid_before: HashMap<AccountKey, u64>,
 }
 
 impl MemoryRegistry {
-    /// A registry whose lockout follows `rules`.
+    /// A registry whose lockout follows `rules`, keeping nothing across a restart.
     pub fn new(rules: LockoutRules) -> Self {
         MemoryRegistry {
             state: Mutex::default(),
             lockout: Lockout::new(rules),
+            database: None,
         }
+    }
+
+    /// A registry that starts from what `snapshot` read and keeps accounts and invalidations
+    /// in `database`.
+    pub fn durable(rules: LockoutRules, database: Database, snapshot: &mut Snapshot) -> Self {
+        let state = MemoryState {
+            online: HashMap::new(),
+            accounts: std::mem::take(&mut snapshot.accounts).into_iter().collect(),
+            invalid_before: std::mem::take(&mut snapshot.invalidations)
+                .into_iter()
+                .collect(),
+        };
+        MemoryRegistry {
+            state: Mutex::new(state),
+            lockout: Lockout::new(rules),
+            database: Some(database),
+        }
+    }
+
+    /// Accounts registered, per app.
+    pub fn accounts_per_app(&self) -> HashMap<u64, u64> {
+        self.with_state(|state| {
+            let mut counts = HashMap::new();
+            for account in &state.accounts {
+                *counts.entry(account.sdk_app_id).or_default() += 1;
+            }
+            counts
+        })
+    }
+
+    /// Applies `change` to memory and queues `writes(result)` in the same step, then waits for
+    /// their commit (at once without a database, or when `change` asks for no write).
+    async fn durably<T>(
+        &self,
+        change: impl FnOnce(&mut MemoryState) -> (T, Vec<Write>),
+    ) -> Result<T, RegistryError> {
+        let (value, committed) = self.with_state(|state| {
+            let (value, writes) = change(state);
+            let committed = match &self.database {
+                Some(database) if !writes.is_empty() => Some(database.write(writes)),
+                _ => None,
+            };
+            (value, committed)
+        });
+        if let Some(committed) = committed {
+            committed.await?;
+        }
+        Ok(value)
     }
 
     fn with_state<T>(&self, f: impl FnOnce(&mut MemoryState) -> T) -> T {
@@ -62,10 +121,11 @@ impl SessionRegistry for MemoryRegistry {
         if self.lockout.is_locked(account, Instant::now()) {
             return answer(Verdict::Locked);
         }
-        let verdict = self.with_state(|state| {
-            let invalid_before = state.accounts.get(account).copied().unwrap_or(0);
+        let session_id = attempt.session.session_id.clone();
+        let admitting = self.durably(move |state| {
+            let invalid_before = state.invalid_before.get(account).copied().unwrap_or(0);
             if attempt.ticket_time < invalid_before {
-                return Verdict::Invalidated;
+                return (Verdict::Invalidated, vec![]);
             }
             let online = state.online.entry(account.clone()).or_default();
             let admission = if attempt.reconnect {
@@ -78,18 +138,42 @@ impl SessionRegistry for MemoryRegistry {
                 shrink_when_sparse(&mut state.online);
             }
             match admission {
-                None => Verdict::NoRoom,
+                None => (Verdict::NoRoom, vec![]),
                 Some(mut admission) => {
-                    admission.first_login = !state.accounts.contains_key(account);
-                    state.accounts.entry(account.clone()).or_insert(0);
-                    Verdict::Admitted(admission)
+                    admission.first_login = state.accounts.insert(account.clone());
+                    let registration = Write::Register {
+                        account: account.clone(),
+                        at_ms: unix_millis(),
+                    };
+                    let writes = if admission.first_login {
+                        vec![registration]
+                    } else {
+                        vec![]
+                    };
+                    (Verdict::Admitted(admission), writes)
                 }
             }
         });
-        if matches!(verdict, Verdict::Admitted(_)) {
-            self.lockout.record_success(account);
+        async move {
+            let verdict = match admitting.await {
+                Ok(verdict) => verdict,
+                Err(e) => {
+                    // The registration is not on disk: take the login back, so that the
+                    // client's retry registers the account again. (Sessions it displaced stay
+                    // ended.)
+                    self.with_state(|state| {
+                        state.accounts.remove(account);
+                        forget_session(state, account, &session_id);
+                    });
+                    return Err(e);
+                }
+            };
+            if matches!(verdict, Verdict::Admitted(_)) {
+                self.lockout.record_success(account);
+            }
+            Ok(verdict)
         }
-        answer(verdict)
+        .boxed()
     }
 
     fn record_failure<'a>(&'a self, account: &'a AccountKey) -> Answer<'a, bool> {
@@ -101,19 +185,7 @@ impl SessionRegistry for MemoryRegistry {
     }
 
     fn remove<'a>(&'a self, account: &'a AccountKey, session_id: &'a str) -> Answer<'a, bool> {
-        answer(self.with_state(|state| {
-            let Some(online) = state.online.get_mut(account) else {
-                return false;
-            };
-            let before = online.len();
-            online.retain(|s| s.session_id != session_id);
-            let removed = online.len() != before;
-            if online.is_empty() {
-                state.online.remove(account);
-                shrink_when_sparse(&mut state.online);
-            }
-            removed
-        }))
+        answer(self.with_state(|state| forget_session(state, account, session_id)))
     }
 
     fn sessions<'a>(&'a self, account: &'a AccountKey) -> Answer<'a, Vec<SessionInfo>> {
@@ -125,28 +197,62 @@ impl SessionRegistry for MemoryRegistry {
         account: &'a AccountKey,
         invalidate_before: Option<u64>,
     ) -> Answer<'a, Vec<SessionInfo>> {
-        answer(self.with_state(|state| {
+        self.durably(move |state| {
+            let mut writes = vec![];
             if let Some(before) = invalidate_before {
-                let invalid = state.accounts.entry(account.clone()).or_insert(0);
+                let invalid = state.invalid_before.entry(account.clone()).or_insert(0);
                 *invalid = (*invalid).max(before);
+                writes.push(Write::Invalidate {
+                    account: account.clone(),
+                    before: *invalid,
+                });
             }
             let ended = state.online.remove(account).unwrap_or_default();
             shrink_when_sparse(&mut state.online);
-            ended
-        }))
+            (ended, writes)
+        })
+        .boxed()
     }
 
+    // Import and delete write whether or not memory changed: a retry after a failed commit
+    // then makes it durable.
     fn register<'a>(&'a self, account: &'a AccountKey) -> Answer<'a, bool> {
-        answer(self.with_state(|state| state.accounts.insert(account.clone(), 0).is_none()))
+        self.durably(move |state| {
+            let write = Write::Register {
+                account: account.clone(),
+                at_ms: unix_millis(),
+            };
+            (state.accounts.insert(account.clone()), vec![write])
+        })
+        .boxed()
     }
 
     fn unregister<'a>(&'a self, account: &'a AccountKey) -> Answer<'a, bool> {
-        answer(self.with_state(|state| state.accounts.remove(account).is_some()))
+        self.durably(move |state| {
+            let write = Write::Unregister(account.clone());
+            (state.accounts.remove(account), vec![write])
+        })
+        .boxed()
     }
 
     fn is_registered<'a>(&'a self, account: &'a AccountKey) -> Answer<'a, bool> {
-        answer(self.with_state(|state| state.accounts.contains_key(account)))
+        answer(self.with_state(|state| state.accounts.contains(account)))
     }
+}
+
+/// Takes one session of the account offline; whether it was online.
+fn forget_session(state: &mut MemoryState, account: &AccountKey, session_id: &str) -> bool {
+    let Some(online) = state.online.get_mut(account) else {
+        return false;
+    };
+    let before = online.len();
+    online.retain(|s| s.session_id != session_id);
+    let removed = online.len() != before;
+    if online.is_empty() {
+        state.online.remove(account);
+        shrink_when_sparse(&mut state.online);
+    }
+    removed
 }
 
 #[cfg(test)]

@@ -90,10 +90,14 @@ pub async fn ping_pong(connection: &mut Connection, seq: u64) {
     }
 }
 
-/// Starts the `tim-server` command with debug logs and reads its listening line.
+/// Starts the `tim-server` command with debug logs and reads its listening line. It keeps
+/// nothing (`--ephemeral`) unless `args` name its `--data` folder.
 pub async fn spawn(args: &[&str]) -> ServerProcess {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tim-server"));
     command.args(args).env("RUST_LOG", "debug");
+    if !args.contains(&"--data") {
+        command.arg("--ephemeral");
+    }
     ServerProcess::start(command, false)
         .await
         .unwrap_or_else(|e| panic!("{e}"))
