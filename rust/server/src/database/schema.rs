@@ -81,9 +81,7 @@ pub fn prepare(connection: &mut Connection, shown_as: &str) -> Result<u32, Refus
     if found > current_version() {
         return Err(newer(shown_as, version));
     }
-    let check: String = connection
-        .query_row("PRAGMA quick_check", [], |row| row.get(0))
-        .map_err(unreadable)?;
+    let check = quick_check(connection).map_err(unreadable)?;
     if check != "ok" {
         return Err(Refused(format!(
             "{shown_as} is damaged ({check}): restore it from a backup, or move it away to start \
@@ -97,6 +95,15 @@ pub fn prepare(connection: &mut Connection, shown_as: &str) -> Result<u32, Refus
         ))
     })?;
     Ok(found)
+}
+
+/// SQLite's `quick_check`: `ok`, or its first few findings.
+fn quick_check(connection: &Connection) -> rusqlite::Result<String> {
+    let mut statement = connection.prepare("PRAGMA quick_check(4)")?;
+    let findings: Vec<String> = statement
+        .query_map([], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(findings.join("; "))
 }
 
 fn newer(shown_as: &str, version: i64) -> Refused {

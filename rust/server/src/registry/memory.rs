@@ -355,6 +355,14 @@ mod tests {
         assert!(!registry.is_registered(&alice).await.unwrap());
         assert!(registry.register(&alice).await.unwrap());
         assert!(!registry.register(&alice).await.unwrap());
+        assert_eq!(
+            registry
+                .admit(&alice, attempt("s4", &policy, 199))
+                .await
+                .unwrap(),
+            Verdict::Invalidated,
+            "deleting and importing the account again keeps the kick"
+        );
     }
 
     #[tokio::test]
