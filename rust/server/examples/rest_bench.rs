@@ -1,11 +1,15 @@
-//! Benchmark of the REST API's `openim/query_online_status` with 500 accounts a call: calls per
-//! second and latency, against one node in memory, or two nodes sharing a Redis that the
-//! benchmark starts (Debian's `redis-server`), with the calls spread over both.
+//! Benchmark of the REST API: calls per second and latency of `openim/query_online_status` with
+//! 500 accounts a call, or of the writes (`account_import` of a new account, `kick`), against
+//! one node (keeping nothing, or with `--durable` its database in a temporary folder), or two
+//! nodes sharing a Redis that the benchmark starts (Debian's `redis-server`), with the calls
+//! spread over both.
 //!
 //!   cargo run --release -p tim-server --example rest_bench -- [--nodes 1|2] [--secs 10] [--callers 8]
+//!       [--command query|import|kick] [--durable]
 //!
 //! 500 accounts are imported, half of them logged in (spread over the nodes), then `callers`
-//! HTTP/1.1 keep-alive connections call in a loop for `secs` seconds.
+//! HTTP/1.1 keep-alive connections call in a loop for `secs` seconds. A durable write is
+//! answered once it is on disk, so its latency is the database's group commit.
 
 use axum::body::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -20,15 +24,50 @@ use tim_testkit::tickets::{APP, KEY, ticket};
 
 const ACCOUNTS: usize = 500;
 
-fn arg(name: &str, default: u64) -> u64 {
+fn value(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1)?.parse().ok())
-        .unwrap_or(default)
+    let i = args.iter().position(|a| a == name)?;
+    args.get(i + 1).cloned()
 }
 
-async fn node(cluster: Option<(&RedisServer, &str)>) -> RunningServer {
+fn arg(name: &str, default: u64) -> u64 {
+    value(name).and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// The command measured, and the body of its `n`th call by caller `c`.
+#[derive(Clone, Copy)]
+enum Measured {
+    Query,
+    Import,
+    Kick,
+}
+
+impl Measured {
+    fn path(self) -> &'static str {
+        match self {
+            Measured::Query => "openim/query_online_status",
+            Measured::Import => "im_open_login_svc/account_import",
+            Measured::Kick => "im_open_login_svc/kick",
+        }
+    }
+
+    fn body(self, users: &[String], c: usize, n: usize) -> String {
+        match self {
+            Measured::Query => {
+                serde_json::json!({ "To_Account": users, "IsNeedDetail": 1 }).to_string()
+            }
+            Measured::Import => serde_json::json!({ "UserID": format!("new-{c}-{n}") }).to_string(),
+            Measured::Kick => {
+                serde_json::json!({ "UserID": users[(c * 7919 + n) % users.len()] }).to_string()
+            }
+        }
+    }
+}
+
+async fn node(
+    cluster: Option<(&RedisServer, &str)>,
+    data_dir: Option<std::path::PathBuf>,
+) -> RunningServer {
     let mut config = ServerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         ..ServerConfig::default()
@@ -37,11 +76,12 @@ async fn node(cluster: Option<(&RedisServer, &str)>) -> RunningServer {
         keys: vec![KEY.to_owned()],
         ..AppConfig::default()
     };
-    // The benchmark measures the command, not the limiter.
-    app.rest
-        .rate_limits
-        .insert("openim/query_online_status", 1_000_000);
+    // The benchmark measures the commands, not the limiter.
+    for measured in [Measured::Query, Measured::Import, Measured::Kick] {
+        app.rest.rate_limits.insert(measured.path(), 1_000_000);
+    }
     config.apps.insert(APP, app);
+    config.data_dir = data_dir;
     config.cluster = cluster.map(|(redis, id)| ClusterConfig {
         redis: RedisTarget::Single(redis.url()),
         node_id: id.to_owned(),
@@ -81,6 +121,16 @@ async fn post(sender: &mut Sender, path: &str, body: &str) -> serde_json::Value 
 #[tokio::main]
 async fn main() {
     let (nodes, secs, callers) = (arg("--nodes", 1), arg("--secs", 10), arg("--callers", 8));
+    let measured = match value("--command").as_deref().unwrap_or("query") {
+        "query" => Measured::Query,
+        "import" => Measured::Import,
+        "kick" => Measured::Kick,
+        other => panic!("--command is query, import or kick, not {other}"),
+    };
+    let durable = std::env::args().any(|a| a == "--durable");
+    assert!(!durable || nodes == 1, "--durable is for one node");
+    let data_dir = durable
+        .then(|| std::env::temp_dir().join(format!("tim-rest-bench-{}", std::process::id())));
     let redis = if nodes > 1 {
         Some(RedisServer::start().await)
     } else {
@@ -89,7 +139,8 @@ async fn main() {
     let mut servers = vec![];
     for i in 0..nodes {
         let id = format!("n{i}");
-        servers.push(node(redis.as_ref().map(|r| (r, id.as_str()))).await);
+        let cluster = redis.as_ref().map(|r| (r, id.as_str()));
+        servers.push(node(cluster, data_dir.clone()).await);
     }
     let users: Vec<String> = (0..ACCOUNTS).map(|i| format!("user-{i}")).collect();
     let mut admin = connect(&servers[0]).await;
@@ -106,20 +157,23 @@ async fn main() {
         assert_eq!(outcome.result.code, 0);
         sessions.push(outcome.connection);
     }
-    let body = serde_json::json!({ "To_Account": users, "IsNeedDetail": 1 }).to_string();
     let deadline = Instant::now() + Duration::from_secs(secs);
     let mut tasks = vec![];
+    let users = std::sync::Arc::new(users);
     for c in 0..callers as usize {
         let mut sender = connect(&servers[c % servers.len()]).await;
-        let body = body.clone();
+        let users = users.clone();
         tasks.push(tokio::spawn(async move {
             let mut latencies = vec![];
             while Instant::now() < deadline {
+                let body = measured.body(&users, c, latencies.len());
                 let started = Instant::now();
-                let answer = post(&mut sender, "openim/query_online_status", &body).await;
+                let answer = post(&mut sender, measured.path(), &body).await;
                 latencies.push(started.elapsed());
                 assert_eq!(answer["ErrorCode"], 0, "{answer}");
-                assert_eq!(answer["QueryResult"].as_array().unwrap().len(), ACCOUNTS);
+                if let Measured::Query = measured {
+                    assert_eq!(answer["QueryResult"].as_array().unwrap().len(), ACCOUNTS);
+                }
             }
             latencies
         }));
@@ -130,8 +184,10 @@ async fn main() {
     }
     latencies.sort();
     let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
+    let kept = if durable { ", durable" } else { "" };
     println!(
-        "nodes {nodes}, callers {callers}, {secs} s: {} calls, {:.0} calls/s, p50 {:.2?}, p99 {:.2?}, max {:.2?}",
+        "{} on {nodes} node(s){kept}, callers {callers}, {secs} s: {} calls, {:.0} calls/s, p50 {:.2?}, p99 {:.2?}, max {:.2?}",
+        measured.path(),
         latencies.len(),
         latencies.len() as f64 / secs as f64,
         at(0.5),
@@ -141,5 +197,8 @@ async fn main() {
     drop(sessions);
     for server in servers {
         server.shutdown().await;
+    }
+    if let Some(dir) = data_dir {
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
