@@ -5,14 +5,16 @@ use crate::state::{Shared, unix_millis};
 use crate::tls::TlsConfig;
 use crate::{connection, rest};
 use axum::Router;
-use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::http::HeaderMap;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, Request};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tim_protocol::LoginRequest;
@@ -25,6 +27,26 @@ use tracing::{debug, warn};
 
 /// The HTTP service every connection shares.
 type Service = TowerToHyperService<Router>;
+
+/// The shared service, for one connection: every request it carries learns the client's address
+/// (axum's [`ConnectInfo`]), which the REST API charges failed authentications to and `/metrics`
+/// on the main listener answers by.
+#[derive(Clone)]
+struct WithPeer {
+    service: Service,
+    peer: SocketAddr,
+}
+
+impl hyper::service::Service<Request<Incoming>> for WithPeer {
+    type Response = <Service as hyper::service::Service<Request<Incoming>>>::Response;
+    type Error = <Service as hyper::service::Service<Request<Incoming>>>::Error;
+    type Future = <Service as hyper::service::Service<Request<Incoming>>>::Future;
+
+    fn call(&self, mut request: Request<Incoming>) -> Self::Future {
+        request.extensions_mut().insert(ConnectInfo(self.peer));
+        self.service.call(request)
+    }
+}
 
 /// A session's socket reads in chunks of this size; frames are small, and idle sessions should
 /// cost little memory.
@@ -130,6 +152,7 @@ pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, router: Rou
         let service = service.clone();
         let tls = tls.clone();
         shared.tasks.clone().spawn(async move {
+            let service = WithPeer { service, peer };
             let result = match tls {
                 None => serve_connection(&shared, service, stream).await,
                 Some(tls) => match handshake(&shared, &tls, stream).await {
@@ -162,7 +185,7 @@ async fn handshake(
 /// Serves HTTP/1.1 (and the WebSocket upgrade) on one connection, plain or TLS.
 async fn serve_connection<S>(
     shared: &Shared,
-    service: Service,
+    service: WithPeer,
     stream: S,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
 where

@@ -7,7 +7,7 @@ use crate::hub::{Ending, Hub};
 use crate::metrics::Metrics;
 use crate::policy::SessionInfo;
 use crate::registry::SessionRegistry;
-use crate::rest::RateLimits;
+use crate::rest::{AuthFailures, RateLimits};
 use crate::stats::DailyStats;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -36,6 +36,8 @@ pub struct Shared {
     pub callbacks: Callbacks,
     /// REST call rates.
     pub rest_limits: RateLimits,
+    /// Failed REST authentications per source address.
+    pub rest_failures: AuthFailures,
 }
 
 impl Shared {
@@ -56,6 +58,7 @@ impl Shared {
             tasks: TaskTracker::new(),
             callbacks: Callbacks::default(),
             rest_limits: RateLimits::default(),
+            rest_failures: AuthFailures::default(),
         }
     }
 

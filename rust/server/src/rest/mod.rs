@@ -5,20 +5,23 @@
 mod auth;
 pub mod commands;
 pub mod envelope;
+pub mod guard;
 mod limits;
 
 pub use commands::{COMMANDS, Command, Spec, lookup};
 pub use envelope::{MAX_BODY_BYTES, Params, RestError};
+pub use guard::AuthFailures;
 pub use limits::RateLimits;
 
 use crate::state::Shared;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use envelope::{CODE_BAD_URL, CODE_HTTP_PARSE, CODE_RATE_LIMITED, answer};
 use http_body_util::BodyExt;
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -94,17 +97,21 @@ impl RestConfig {
 }
 
 /// Serves one call, GET or POST alike (client libraries send some commands as GET with a body).
+/// `peer` is the client's address, which failed authentications are charged to.
 pub async fn serve(
     State(shared): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(path): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let spec = lookup(&path);
+    let source = peer.ip().into();
     let result = call(
         &shared,
         spec,
+        source,
         query.as_deref().unwrap_or(""),
         &headers,
         body,
@@ -132,6 +139,7 @@ pub async fn serve(
 async fn call(
     shared: &Shared,
     spec: Option<&'static Spec>,
+    source: guard::Source,
     query: &str,
     headers: &HeaderMap,
     body: Body,
@@ -151,7 +159,7 @@ async fn call(
     }
     let params = Params::parse(query)?;
     let service = spec.path.split('/').next().unwrap_or_default();
-    auth::authorize(shared, &params, service).await?;
+    auth::authorize(shared, &params, service, source).await?;
     let rate = shared.config.apps[&params.sdk_app_id].rest.rate(spec);
     if !shared
         .rest_limits
