@@ -526,3 +526,52 @@ async fn getappinfo_counts_each_user_once_a_day() {
     );
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_user_id_that_cannot_log_in_cannot_be_imported() {
+    let server = start(config()).await;
+    // What the login refuses: a space (HTTP trims them from headers), a tab, non-ASCII.
+    let refused = ["ali ce", "tab\tbed", "bjørn"];
+    assert_eq!(
+        login_code(&server, &request("ali ce", "i1", Platform::Android)).await,
+        70402
+    );
+    for user in refused {
+        let body = json!({ "UserID": user }).to_string();
+        let answer = call(&server, "im_open_login_svc/account_import", &body).await;
+        assert_eq!(code(&answer), 70402, "{user:?}: {answer}");
+        let info = answer["ErrorInfo"].as_str().unwrap();
+        assert!(info.contains("UserID"), "the parameter is named: {info}");
+        let kick = call(&server, "im_open_login_svc/kick", &body).await;
+        assert_eq!(code(&kick), 70402, "{user:?}: {kick}");
+    }
+    let multi = call(
+        &server,
+        "im_open_login_svc/multiaccount_import",
+        &json!({ "Accounts": ["fine", refused[0], refused[1], refused[2]] }).to_string(),
+    )
+    .await;
+    assert_eq!(code(&multi), 0, "{multi}");
+    assert_eq!(multi["FailAccounts"], json!(refused));
+    for user in refused {
+        let account = tim_server::AccountKey {
+            sdk_app_id: APP,
+            user_id: user.to_owned(),
+        };
+        assert!(
+            !server.registry().is_registered(&account).await.unwrap(),
+            "{user:?} is not registered"
+        );
+    }
+    let check = call(
+        &server,
+        "im_open_login_svc/account_check",
+        &json!({ "CheckItem": [{ "UserID": "fine" }, { "UserID": refused[0] }] }).to_string(),
+    )
+    .await;
+    assert_eq!(
+        ids(&check, "ResultItem", "AccountStatus"),
+        ["Imported", "NotImported"]
+    );
+    server.shutdown().await;
+}

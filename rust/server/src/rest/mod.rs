@@ -61,11 +61,10 @@ impl RestConfig {
             if admins.is_empty() || admins.len() > MAX_ADMINS {
                 return Err(format!("admins must list 1 to {MAX_ADMINS} UserIDs"));
             }
-            if admins
-                .iter()
-                .any(|a| a.is_empty() || a.len() > commands::MAX_USER_ID_BYTES)
-            {
-                return Err("each admin must be a UserID of 1 to 32 bytes".to_owned());
+            // An administrator must be able to log in: the login's rule.
+            for admin in &admins {
+                tim_protocol::validate_user_id(admin)
+                    .map_err(|e| format!("admins: {admin:?} is not a valid UserID: {e}"))?;
             }
             config.admins = admins;
         }
@@ -202,6 +201,12 @@ mod tests {
         let eleven = (0..11).map(|i| i.to_string()).collect();
         assert!(RestConfig::new(Some(eleven), BTreeMap::new()).is_err());
         assert!(RestConfig::new(Some(vec![]), BTreeMap::new()).is_err());
+        // An administrator must be a UserID that can log in: the login's rule.
+        for bad in ["", "ali ce", "bjørn", &"a".repeat(33)] {
+            let err =
+                RestConfig::new(Some(vec!["ops".into(), bad.into()]), BTreeMap::new()).unwrap_err();
+            assert!(err.contains("admins") && err.contains("UserID"), "{err}");
+        }
         let err = RestConfig::new(None, [("openim/nope".to_owned(), 5)].into()).unwrap_err();
         assert!(err.contains("no command"), "{err}");
         assert!(RestConfig::new(None, [("openim/querystate".to_owned(), 0)].into()).is_err());
