@@ -14,7 +14,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Failed authentications an address may make in a row before it is refused.
+/// Failed authentications an address may make at once before it is refused (its bucket's size).
 pub const BURST: u32 = 10;
 
 /// How long an address takes to earn back one failure: 10 failures a minute in a steady stream.
@@ -22,8 +22,8 @@ pub const REFILL_EVERY: Duration = Duration::from_secs(6);
 
 /// Addresses tracked at most (about 64 bytes each). Past this, entries whose bucket has filled up
 /// again are dropped (at most once a second), and if the table is still full the fullest bucket
-/// of a sample makes room: a flood from many addresses cannot push out an address that is
-/// refused, nor stop new addresses from being tracked.
+/// of a sample makes room: a flood of addresses that failed once each cannot push out an address
+/// that is refused, nor stop new addresses from being tracked.
 const MAX_TRACKED: usize = 100_000;
 
 /// Entries looked at to choose which one makes room in a full table.
@@ -33,8 +33,8 @@ const EVICTION_SAMPLE: usize = 32;
 const PURGE_EVERY: Duration = Duration::from_secs(1);
 
 /// Failures an address may owe beyond its empty bucket: failures that passed the check together
-/// (concurrent calls) are all charged, but a refused address is never refused for longer than
-/// twice a full refill.
+/// (concurrent calls) are all charged, but an address is never refused for longer than
+/// `(MAX_DEBT + 1) * REFILL_EVERY` (66 s).
 const MAX_DEBT: f64 = BURST as f64;
 
 /// What failures are counted by: an IPv4 address, or the first 64 bits of an IPv6 one.
