@@ -85,6 +85,11 @@ impl fmt::Debug for LoginRequest {
 /// Checks a UserID: 1 to 32 bytes of visible ASCII (`!` to `~`). Tencent recommends
 /// `[A-Za-z0-9_-]`; the wider set is what its SDKs accept. Spaces are refused because HTTP trims
 /// them from header values.
+///
+/// The one rule for a UserID: the server's login ([`LoginRequest::validate`]), its REST commands
+/// and `admins` setting, and the SDK's `login` parameter check all use it, so that what cannot
+/// log in cannot be imported. The error is the reason, naming the UserID, for the caller to wrap
+/// in its own code (70402 on the server, 7003 in the SDK).
 pub fn validate_user_id(user_id: &str) -> Result<(), &'static str> {
     if user_id.is_empty() {
         Err("UserID is empty")

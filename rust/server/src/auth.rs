@@ -1,7 +1,6 @@
 //! Decides whether a ticket is good (a login's, or an administrator's calling the REST API): the
-//! app, then the ticket. Failures that look like
-//! guessing count towards the account's lockout in the registry, so that the lockout holds on
-//! every node.
+//! app, then the ticket. A login's failures that look like guessing count towards the account's
+//! lockout in the registry, so that the lockout holds on every node; the REST API's never do.
 
 use crate::registry::AccountKey;
 use crate::state::Shared;
@@ -26,31 +25,43 @@ fn counts_towards_lockout(error: &TicketError) -> bool {
     )
 }
 
-/// Checks `user_sig` as a ticket of `account` against the app's keys. Errors carry Tencent's
-/// codes; a failure of an account that is locked answers 70050. Whether a good ticket's account
-/// is locked is the registry's answer at admission.
+/// Checks `user_sig` as a ticket of `account` against the app's keys, and nothing else: no
+/// lockout is read or counted. The REST API's check (its failures are limited per source
+/// address instead, `rest/guard.rs`), and the first half of a login's.
+pub fn verify(
+    shared: &Shared,
+    account: &AccountKey,
+    user_sig: &str,
+    now_unix: u64,
+) -> Result<Claims, TicketError> {
+    let app = shared
+        .config
+        .apps
+        .get(&account.sdk_app_id)
+        .ok_or(TicketError::UnknownApp)?;
+    if app.keys.is_empty() {
+        return Err(TicketError::NoKey);
+    }
+    tim_usersig::verify(
+        user_sig,
+        account.sdk_app_id,
+        &account.user_id,
+        &app.keys,
+        now_unix,
+    )
+}
+
+/// Checks `user_sig` as a login's ticket of `account`. Errors carry Tencent's codes; a failure
+/// that looks like guessing counts towards the account's lockout, and one of an account that is
+/// locked answers 70050. Whether a good ticket's account is locked is the registry's answer at
+/// admission.
 pub async fn authenticate(
     shared: &Shared,
     account: &AccountKey,
     user_sig: &str,
     now_unix: u64,
 ) -> Result<Claims, FrameError> {
-    let refuse = |e: TicketError| FrameError::new(e.code(), e.desc());
-    let app = shared
-        .config
-        .apps
-        .get(&account.sdk_app_id)
-        .ok_or_else(|| refuse(TicketError::UnknownApp))?;
-    if app.keys.is_empty() {
-        return Err(refuse(TicketError::NoKey));
-    }
-    let error = match tim_usersig::verify(
-        user_sig,
-        account.sdk_app_id,
-        &account.user_id,
-        &app.keys,
-        now_unix,
-    ) {
+    let error = match verify(shared, account, user_sig, now_unix) {
         Ok(claims) => return Ok(claims),
         Err(e) => e,
     };
@@ -62,5 +73,5 @@ pub async fn authenticate(
             Err(e) => warn!(error = %e, "cannot count a failed login"),
         }
     }
-    Err(refuse(error))
+    Err(FrameError::new(error.code(), error.desc()))
 }

@@ -5,14 +5,16 @@ use crate::state::{Shared, unix_millis};
 use crate::tls::TlsConfig;
 use crate::{connection, rest};
 use axum::Router;
-use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::http::HeaderMap;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, Request};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use tim_protocol::LoginRequest;
@@ -26,19 +28,43 @@ use tracing::{debug, warn};
 /// The HTTP service every connection shares.
 type Service = TowerToHyperService<Router>;
 
+/// The shared service, for one connection: every request it carries learns the client's address
+/// (axum's [`ConnectInfo`]), which the REST API charges failed authentications to and `/metrics`
+/// on the main listener answers by.
+#[derive(Clone)]
+struct WithPeer {
+    service: Service,
+    peer: SocketAddr,
+}
+
+impl hyper::service::Service<Request<Incoming>> for WithPeer {
+    type Response = <Service as hyper::service::Service<Request<Incoming>>>::Response;
+    type Error = <Service as hyper::service::Service<Request<Incoming>>>::Error;
+    type Future = <Service as hyper::service::Service<Request<Incoming>>>::Future;
+
+    fn call(&self, mut request: Request<Incoming>) -> Self::Future {
+        request.extensions_mut().insert(ConnectInfo(self.peer));
+        self.service.call(request)
+    }
+}
+
 /// A session's socket reads in chunks of this size; frames are small, and idle sessions should
 /// cost little memory.
 const READ_BUFFER_BYTES: usize = 1024;
 
-/// The main listener's routes: the WebSocket endpoint, the REST API and `/metrics` and `/healthz`
-/// unless they have a listener of their own.
+/// The main listener's routes: the WebSocket endpoint, the REST API and `/metrics` (for loopback
+/// clients only) and `/healthz` unless they have a listener of their own.
 pub fn router(shared: Arc<Shared>, observability: bool) -> Router {
     let mut router = Router::new().route(tim_protocol::WS_PATH, get(upgrade));
     if shared.config.admin_listen.is_none() {
         router = router.merge(rest_routes());
     }
     let router = if observability {
-        router.merge(observability_routes())
+        router.merge(
+            Router::new()
+                .route("/metrics", get(metrics_for_loopback))
+                .route("/healthz", get(healthz)),
+        )
     } else {
         router
     };
@@ -57,15 +83,34 @@ fn rest_routes() -> Router<Arc<Shared>> {
     Router::new().route(rest::ROUTE, get(rest::serve).post(rest::serve))
 }
 
-/// `/metrics` and `/healthz` alone (`--metrics-listen`).
+/// `/metrics` and `/healthz` alone (`--metrics-listen`), for whoever reaches the address.
 pub fn observability_router(shared: Arc<Shared>) -> Router {
-    observability_routes().with_state(shared)
-}
-
-fn observability_routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
+        .with_state(shared)
+}
+
+/// Whether `/metrics` on the main listener answers a client at `peer`: only from this machine's
+/// loopback, since the figures include every app's daily active users and the main listener is
+/// the public port. An IPv4-mapped loopback address (a dual-stack socket's) is loopback too.
+pub fn metrics_served_on_the_main_port_to(peer: IpAddr) -> bool {
+    peer.to_canonical().is_loopback()
+}
+
+/// The answer to a client that may not read `/metrics` on the main listener.
+const METRICS_REFUSED: &str = "/metrics on this port answers loopback clients only: scrape it from \
+this machine, or serve it on an address of its own with --metrics-listen ADDR\n";
+
+/// `/metrics` on the main listener: 403 unless the client is on loopback.
+async fn metrics_for_loopback(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
+    if !metrics_served_on_the_main_port_to(peer.ip()) {
+        return (axum::http::StatusCode::FORBIDDEN, METRICS_REFUSED).into_response();
+    }
+    metrics(State(shared)).await
 }
 
 /// `ok`, or 503 while this node cannot reach its cluster's store (a balancer can drain it: it
@@ -130,6 +175,7 @@ pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, router: Rou
         let service = service.clone();
         let tls = tls.clone();
         shared.tasks.clone().spawn(async move {
+            let service = WithPeer { service, peer };
             let result = match tls {
                 None => serve_connection(&shared, service, stream).await,
                 Some(tls) => match handshake(&shared, &tls, stream).await {
@@ -162,7 +208,7 @@ async fn handshake(
 /// Serves HTTP/1.1 (and the WebSocket upgrade) on one connection, plain or TLS.
 async fn serve_connection<S>(
     shared: &Shared,
-    service: Service,
+    service: WithPeer,
     stream: S,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
 where
@@ -185,4 +231,30 @@ where
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_on_the_main_port_are_for_loopback_clients_only() {
+        let served = |ip: &str| metrics_served_on_the_main_port_to(ip.parse().unwrap());
+        for ip in ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"] {
+            assert!(served(ip), "{ip}");
+        }
+        for ip in [
+            "192.0.2.2",
+            "10.0.0.1",
+            "172.16.0.1",
+            "0.0.0.0",
+            "::",
+            "2001:db8::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+            "::127.0.0.1",
+        ] {
+            assert!(!served(ip), "{ip}");
+        }
+    }
 }

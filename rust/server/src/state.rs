@@ -8,7 +8,7 @@ use crate::hub::{Ending, Hub};
 use crate::metrics::Metrics;
 use crate::policy::SessionInfo;
 use crate::registry::SessionRegistry;
-use crate::rest::RateLimits;
+use crate::rest::{AuthFailures, RateLimits};
 use crate::stats::DailyStats;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -37,6 +37,8 @@ pub struct Shared {
     pub callbacks: Callbacks,
     /// REST call rates.
     pub rest_limits: RateLimits,
+    /// Failed REST authentications per source address.
+    pub rest_failures: AuthFailures,
     /// Where a single node keeps what must outlive it; `None` keeps nothing (and in a cluster,
     /// whose Redis keeps it).
     pub database: Option<Database>,
@@ -60,6 +62,7 @@ impl Shared {
             tasks: TaskTracker::new(),
             callbacks: Callbacks::default(),
             rest_limits: RateLimits::default(),
+            rest_failures: AuthFailures::default(),
             database: None,
         }
     }

@@ -4,7 +4,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::rest::{Answer, call, call_as, code, http, query, rest_addr};
+use support::rest::{Answer, call, call_as, call_from, code, http, query, rest_addr};
 use support::*;
 use tim_protocol::{KickReason, Platform, ServerFrame};
 use tim_server::AppConfig;
@@ -260,13 +260,61 @@ async fn only_administrators_with_valid_tickets_may_call() {
         ),
         60010
     );
+    server.shutdown().await;
+}
 
-    // Failed signatures count towards the lockout, as failed logins do.
-    let bad = ticket_for(APP, "wrong", admin, now(), 600);
-    for _ in 0..10 {
-        as_admin(bad.clone()).await;
+const LOCAL: &str = "127.0.0.1";
+const NEIGHBOUR: &str = "127.0.0.2";
+
+#[tokio::test]
+async fn failed_rest_authentications_are_limited_per_address_and_never_lock_the_administrator() {
+    let server = start(config()).await;
+    let (path, body) = ("im_open_login_svc/account_check", r#"{"CheckItem":[]}"#);
+    let admin = "administrator";
+    let from = |ip: &str| Some(ip.parse::<std::net::IpAddr>().unwrap());
+    let mut codes = vec![];
+    for _ in 0..25 {
+        let answer = call_from(from(LOCAL), &server, admin, "x", path, body).await;
+        codes.push(code(&answer));
     }
-    assert_eq!(as_admin(ticket(admin)).await, 70050);
+    // The administrator's logins are not locked by any of it...
+    let _admin = online(&server, &request(admin, "ops", Platform::Linux)).await;
+    // ...nor are its REST calls: the failures are charged to the address they came from, which
+    // is refused for a while (its good tickets too), while another address is served.
+    assert_eq!(codes[0], 70003, "{codes:?}");
+    assert!(
+        codes.iter().all(|&c| c == 70003 || c == 60007),
+        "ticket codes, then 60007: {codes:?}"
+    );
+    assert_eq!(codes.last(), Some(&60007), "{codes:?}");
+    let good = ticket(admin);
+    let blocked = call_from(from(LOCAL), &server, admin, &good, path, body).await;
+    assert_eq!(code(&blocked), 60007, "{blocked}");
+    let served = call_from(from(NEIGHBOUR), &server, admin, &good, path, body).await;
+    assert_eq!(code(&served), 0, "{served}");
+    assert_eq!(server.metrics().logins(70050), 0);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_lockout_of_the_administrators_logins_leaves_its_rest_calls_alone() {
+    let server = start(config()).await;
+    let admin = "administrator";
+    let mut forged = request(admin, "ops", Platform::Linux);
+    forged.user_sig = ticket_for(APP, "wrong", admin, now(), 600);
+    for _ in 0..10 {
+        assert_eq!(login_code(&server, &forged).await, 70009);
+    }
+    let good = request(admin, "ops", Platform::Linux);
+    assert_eq!(login_code(&server, &good).await, 70050, "logins are locked");
+    // Anyone can lock an account's logins by forging them; the business server's calls go on.
+    let check = call(
+        &server,
+        "im_open_login_svc/account_check",
+        r#"{"CheckItem":[]}"#,
+    )
+    .await;
+    assert_eq!(code(&check), 0, "{check}");
     server.shutdown().await;
 }
 
@@ -475,6 +523,55 @@ async fn getappinfo_counts_each_user_once_a_day() {
     assert!(
         metrics
             .contains("tim_rest_calls_total{command=\"openconfigsvr/getappinfo\",code=\"0\"} 2\n")
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_user_id_that_cannot_log_in_cannot_be_imported() {
+    let server = start(config()).await;
+    // What the login refuses: a space (HTTP trims them from headers), a tab, non-ASCII.
+    let refused = ["ali ce", "tab\tbed", "bjørn"];
+    assert_eq!(
+        login_code(&server, &request("ali ce", "i1", Platform::Android)).await,
+        70402
+    );
+    for user in refused {
+        let body = json!({ "UserID": user }).to_string();
+        let answer = call(&server, "im_open_login_svc/account_import", &body).await;
+        assert_eq!(code(&answer), 70402, "{user:?}: {answer}");
+        let info = answer["ErrorInfo"].as_str().unwrap();
+        assert!(info.contains("UserID"), "the parameter is named: {info}");
+        let kick = call(&server, "im_open_login_svc/kick", &body).await;
+        assert_eq!(code(&kick), 70402, "{user:?}: {kick}");
+    }
+    let multi = call(
+        &server,
+        "im_open_login_svc/multiaccount_import",
+        &json!({ "Accounts": ["fine", refused[0], refused[1], refused[2]] }).to_string(),
+    )
+    .await;
+    assert_eq!(code(&multi), 0, "{multi}");
+    assert_eq!(multi["FailAccounts"], json!(refused));
+    for user in refused {
+        let account = tim_server::AccountKey {
+            sdk_app_id: APP,
+            user_id: user.to_owned(),
+        };
+        assert!(
+            !server.registry().is_registered(&account).await.unwrap(),
+            "{user:?} is not registered"
+        );
+    }
+    let check = call(
+        &server,
+        "im_open_login_svc/account_check",
+        &json!({ "CheckItem": [{ "UserID": "fine" }, { "UserID": refused[0] }] }).to_string(),
+    )
+    .await;
+    assert_eq!(
+        ids(&check, "ResultItem", "AccountStatus"),
+        ["Imported", "NotImported"]
     );
     server.shutdown().await;
 }

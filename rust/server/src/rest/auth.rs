@@ -1,10 +1,16 @@
 //! Who may call: an administrator of the app, proven by an ordinary UserSig for that identifier,
-//! checked exactly like a login (same codes, same lockout).
+//! checked like a login's ticket (same codes). Unlike a login, a refused ticket is charged to the
+//! address it came from (`guard.rs`), never to the account: the account lockout would let anyone
+//! who can reach the API lock the administrator out by sending bad tickets in its name, and a
+//! lockout of the administrator's logins does not refuse its calls either, or forged logins would
+//! stop the business server's calls.
 
-use super::envelope::{CODE_BAD_APP, CODE_INTERNAL, Params, RestError};
-use crate::auth::{CODE_LOCKED, DESC_LOCKED, authenticate};
+use super::envelope::{CODE_BAD_APP, CODE_RATE_LIMITED, Params, RestError};
+use super::guard::Source;
+use crate::auth::verify;
 use crate::registry::AccountKey;
 use crate::state::{Shared, unix_millis};
+use std::time::Instant;
 
 /// A valid ticket of someone who is not an administrator, for the account commands (their
 /// pages say 70403).
@@ -12,28 +18,36 @@ const CODE_NOT_ADMIN_ACCOUNT: u32 = 70403;
 /// The same, for every other service (the public error table's 60010).
 const CODE_NOT_ADMIN: u32 = 60010;
 
-/// Checks that the caller is an administrator of the app with a valid ticket.
-pub async fn authorize(shared: &Shared, params: &Params, service: &str) -> Result<(), RestError> {
+/// Checks that the caller, calling from `source`, is an administrator of the app with a valid
+/// ticket. An address that has had too many tickets refused is answered 60007 before its ticket
+/// is read.
+pub async fn authorize(
+    shared: &Shared,
+    params: &Params,
+    service: &str,
+    source: Source,
+) -> Result<(), RestError> {
     let app = shared
         .config
         .apps
         .get(&params.sdk_app_id)
         .ok_or_else(|| RestError::new(CODE_BAD_APP, "SDKAppID not found"))?;
+    if let Err(wait) = shared.rest_failures.check(source, Instant::now()) {
+        return Err(RestError::new(
+            CODE_RATE_LIMITED,
+            format!(
+                "too many failed authentications from this address: retry in {} s",
+                wait.as_millis().div_ceil(1000).max(1)
+            ),
+        ));
+    }
     let caller = AccountKey {
         sdk_app_id: params.sdk_app_id,
         user_id: params.identifier.clone(),
     };
-    authenticate(shared, &caller, &params.user_sig, unix_millis() / 1000)
-        .await
-        .map_err(|e| RestError::new(e.code, e.desc))?;
-    // A login learns of a lock at admission; a call has no admission, so it asks.
-    match shared.registry.is_locked(&caller).await {
-        Ok(false) => {}
-        Ok(true) => return Err(RestError::new(CODE_LOCKED, DESC_LOCKED)),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read an administrator's lockout");
-            return Err(RestError::new(CODE_INTERNAL, "server internal error"));
-        }
+    if let Err(e) = verify(shared, &caller, &params.user_sig, unix_millis() / 1000) {
+        shared.rest_failures.charge(source, Instant::now());
+        return Err(RestError::new(e.code(), e.desc()));
     }
     if !app.rest.admins.contains(&params.identifier) {
         let code = if service == "im_open_login_svc" {

@@ -14,8 +14,9 @@ use serde_json::{Map, Value, json};
 use std::sync::atomic::Ordering::Relaxed;
 use tim_protocol::{KickReason, Platform};
 
-/// Longest UserID Tencent accepts, in bytes.
-pub const MAX_USER_ID_BYTES: usize = 32;
+/// Longest UserID Tencent accepts, in bytes (the login's limit: a UserID is checked by
+/// [`tim_protocol::validate_user_id`], for logins and REST calls alike).
+pub use tim_protocol::limits::MAX_USER_ID_BYTES;
 /// Longest Nick or FaceUrl Tencent accepts, in bytes.
 pub const MAX_PROFILE_BYTES: usize = 500;
 /// Most accounts one import, delete or check may carry.
@@ -268,7 +269,8 @@ impl Command {
             Command::Check(ids) => {
                 let mut results = vec![];
                 for id in ids {
-                    let exists = registry.is_registered(&key(&id)).await.map_err(internal)?;
+                    let exists = valid_user_id(&id).is_ok()
+                        && registry.is_registered(&key(&id)).await.map_err(internal)?;
                     let status = if exists { "Imported" } else { "NotImported" };
                     results.push(json!({
                         "UserID": id, "ResultCode": 0, "ResultInfo": "", "AccountStatus": status,
@@ -330,13 +332,10 @@ fn internal(e: RegistryError) -> RestError {
     RestError::new(CODE_INTERNAL, "server internal error")
 }
 
+/// The login's rule for a UserID ([`tim_protocol::validate_user_id`]): what cannot log in cannot
+/// be imported, kicked or deleted, and is never looked up. 70402 with the rule's reason.
 fn valid_user_id(user_id: &str) -> Result<(), RestError> {
-    if user_id.is_empty() || user_id.len() > MAX_USER_ID_BYTES {
-        return Err(RestError::invalid(format!(
-            "UserID must be 1 to {MAX_USER_ID_BYTES} bytes"
-        )));
-    }
-    Ok(())
+    tim_protocol::validate_user_id(user_id).map_err(RestError::invalid)
 }
 
 fn check_profile(profile: &Profile) -> Result<(), RestError> {
@@ -436,7 +435,7 @@ async fn lookup_one(
     shared: &Shared,
     account: &AccountKey,
 ) -> Result<Option<Vec<SessionInfo>>, RegistryError> {
-    if !shared.registry.is_registered(account).await? {
+    if valid_user_id(&account.user_id).is_err() || !shared.registry.is_registered(account).await? {
         return Ok(None);
     }
     shared.registry.sessions(account).await.map(Some)
@@ -569,8 +568,17 @@ mod tests {
     #[test]
     fn user_ids_and_profiles_have_tencents_limits() {
         assert!(valid_user_id(&"x".repeat(32)).is_ok());
-        assert_eq!(valid_user_id(&"x".repeat(33)).unwrap_err().code, 70402);
-        assert_eq!(valid_user_id("").unwrap_err().code, 70402);
+        assert!(valid_user_id("a@b.c").is_ok());
+        // The login's rule, with its reason and 70402.
+        for bad in ["", &"x".repeat(33), "ali ce", "tab\t", "bjørn"] {
+            let err = valid_user_id(bad).unwrap_err();
+            assert_eq!(err.code, 70402, "{bad:?}");
+            assert_eq!(
+                err.info,
+                tim_protocol::validate_user_id(bad).unwrap_err(),
+                "{bad:?}"
+            );
+        }
         let profile = Profile {
             user_id: "a".into(),
             nick: Some("n".repeat(501)),

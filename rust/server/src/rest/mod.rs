@@ -5,20 +5,23 @@
 mod auth;
 pub mod commands;
 pub mod envelope;
+pub mod guard;
 mod limits;
 
 pub use commands::{COMMANDS, Command, Spec, lookup};
 pub use envelope::{MAX_BODY_BYTES, Params, RestError};
+pub use guard::AuthFailures;
 pub use limits::RateLimits;
 
 use crate::state::Shared;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use envelope::{CODE_BAD_URL, CODE_HTTP_PARSE, CODE_RATE_LIMITED, answer};
 use http_body_util::BodyExt;
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -58,11 +61,10 @@ impl RestConfig {
             if admins.is_empty() || admins.len() > MAX_ADMINS {
                 return Err(format!("admins must list 1 to {MAX_ADMINS} UserIDs"));
             }
-            if admins
-                .iter()
-                .any(|a| a.is_empty() || a.len() > commands::MAX_USER_ID_BYTES)
-            {
-                return Err("each admin must be a UserID of 1 to 32 bytes".to_owned());
+            // An administrator must be able to log in: the login's rule.
+            for admin in &admins {
+                tim_protocol::validate_user_id(admin)
+                    .map_err(|e| format!("admins: {admin:?} is not a valid UserID: {e}"))?;
             }
             config.admins = admins;
         }
@@ -94,17 +96,21 @@ impl RestConfig {
 }
 
 /// Serves one call, GET or POST alike (client libraries send some commands as GET with a body).
+/// `peer` is the client's address, which failed authentications are charged to.
 pub async fn serve(
     State(shared): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(path): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let spec = lookup(&path);
+    let source = peer.ip().into();
     let result = call(
         &shared,
         spec,
+        source,
         query.as_deref().unwrap_or(""),
         &headers,
         body,
@@ -132,6 +138,7 @@ pub async fn serve(
 async fn call(
     shared: &Shared,
     spec: Option<&'static Spec>,
+    source: guard::Source,
     query: &str,
     headers: &HeaderMap,
     body: Body,
@@ -151,7 +158,7 @@ async fn call(
     }
     let params = Params::parse(query)?;
     let service = spec.path.split('/').next().unwrap_or_default();
-    auth::authorize(shared, &params, service).await?;
+    auth::authorize(shared, &params, service, source).await?;
     let rate = shared.config.apps[&params.sdk_app_id].rest.rate(spec);
     if !shared
         .rest_limits
@@ -194,6 +201,12 @@ mod tests {
         let eleven = (0..11).map(|i| i.to_string()).collect();
         assert!(RestConfig::new(Some(eleven), BTreeMap::new()).is_err());
         assert!(RestConfig::new(Some(vec![]), BTreeMap::new()).is_err());
+        // An administrator must be a UserID that can log in: the login's rule.
+        for bad in ["", "ali ce", "bjørn", &"a".repeat(33)] {
+            let err =
+                RestConfig::new(Some(vec!["ops".into(), bad.into()]), BTreeMap::new()).unwrap_err();
+            assert!(err.contains("admins") && err.contains("UserID"), "{err}");
+        }
         let err = RestConfig::new(None, [("openim/nope".to_owned(), 5)].into()).unwrap_err();
         assert!(err.contains("no command"), "{err}");
         assert!(RestConfig::new(None, [("openim/querystate".to_owned(), 0)].into()).is_err());

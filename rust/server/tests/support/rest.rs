@@ -3,10 +3,10 @@
 
 use super::{APP, WAIT, ticket};
 use serde_json::Value;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use tim_server::RunningServer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::mpsc;
 
 /// An HTTP answer: status and body.
@@ -25,8 +25,31 @@ impl Answer {
 /// Sends `head` (request line and headers, without the blank line) and `body`, with
 /// `Connection: close`, and reads the whole answer.
 pub async fn http(addr: SocketAddr, head: &str, body: &[u8]) -> Answer {
+    http_from(None, addr, head, body).await
+}
+
+/// A TCP connection to `addr` from the local address `from` (any of 127/8 is the loopback
+/// interface on Linux, so tests can stand for several clients), or from the kernel's choice.
+pub async fn connect_from(from: Option<IpAddr>, addr: SocketAddr) -> TcpStream {
+    let Some(from) = from else {
+        return TcpStream::connect(addr).await.unwrap();
+    };
+    let socket = if from.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .unwrap();
+    socket
+        .bind(SocketAddr::new(from, 0))
+        .unwrap_or_else(|e| panic!("bind {from}: {e}"));
+    socket.connect(addr).await.unwrap()
+}
+
+/// [`http`] from the local address `from`.
+pub async fn http_from(from: Option<IpAddr>, addr: SocketAddr, head: &str, body: &[u8]) -> Answer {
     let exchange = async {
-        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let mut stream = connect_from(from, addr).await;
         let request = format!(
             "{head}\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
             body.len()
@@ -86,11 +109,23 @@ pub async fn call_as(
     path: &str,
     body: &str,
 ) -> Value {
+    call_from(None, server, identifier, usersig, path, body).await
+}
+
+/// [`call_as`] from the local address `from`.
+pub async fn call_from(
+    from: Option<IpAddr>,
+    server: &RunningServer,
+    identifier: &str,
+    usersig: &str,
+    path: &str,
+    body: &str,
+) -> Value {
     let head = format!(
         "POST /v4/{path}?{} HTTP/1.1",
         query(APP, identifier, usersig)
     );
-    let answer = http(rest_addr(server), &head, body.as_bytes()).await;
+    let answer = http_from(from, rest_addr(server), &head, body.as_bytes()).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     answer.json()
 }
