@@ -71,6 +71,10 @@ struct TargetArgs {
     /// Let the started server's log lines through to stderr (they are discarded otherwise).
     #[arg(long, global = true)]
     server_log: bool,
+    /// Start the server keeping its state in this folder (`--data DIR`) instead of `--ephemeral`:
+    /// what durability costs.
+    #[arg(long, global = true, value_name = "DIR")]
+    data: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,8 +95,12 @@ enum Command {
         users: usize,
         /// Every login is user-0, each worker its own instance, so that each login kicks the
         /// account's previous session: logins of one contended account.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "fresh_users")]
         same_user: bool,
+        /// Every login is a user never seen before (its first login registers the account),
+        /// its ticket signed by the worker just before.
+        #[arg(long)]
+        fresh_users: bool,
         /// Spread client source addresses over 127.0.0.1 .. 127.0.0.N (1: let the kernel pick).
         #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=254))]
         sources: u8,
@@ -249,6 +257,7 @@ fn run(cli: Cli) -> Result<(), String> {
         app: cli.target.app,
         key: cli.target.key,
         server_log: cli.target.server_log,
+        data: cli.target.data,
     };
     match cli.command {
         Command::Logins {
@@ -257,10 +266,12 @@ fn run(cli: Cli) -> Result<(), String> {
             concurrency,
             users,
             same_user,
+            fresh_users,
             sources,
             threads,
         } => {
             let options = LoginsOptions {
+                fresh_users,
                 duration: seconds("--duration", duration, MAX_DURATION_SECS)?,
                 warmup: seconds("--warmup", warmup, MAX_DURATION_SECS)?,
                 concurrency: between("--concurrency", concurrency, MAX_CONCURRENCY)?,

@@ -26,6 +26,8 @@ pub struct LoginsOptions {
     pub users: usize,
     /// Whether every login is the same user.
     pub same_user: bool,
+    /// Whether every login is a new user (signed by the worker).
+    pub fresh_users: bool,
     /// Source addresses 127.0.0.1 ..= 127.0.0.`sources`.
     pub sources: u8,
     /// Tokio worker threads of the load generator.
@@ -35,7 +37,7 @@ pub struct LoginsOptions {
 /// What the logins measurement found.
 #[derive(Debug, serde::Serialize)]
 pub struct LoginsReport {
-    /// `distinct users` or `same user`.
+    /// `distinct users`, `same user` or `new users`.
     pub mode: String,
     /// Workers.
     pub concurrency: usize,
@@ -64,12 +66,14 @@ pub struct LoginsReport {
     pub server_kicks: Option<u64>,
 }
 
-/// The login requests, signed before the clock starts.
+/// The login requests, signed before the clock starts (but for new users).
 struct Plan {
     url: String,
     addr: std::net::SocketAddr,
     requests: Vec<LoginRequest>,
     same_user: bool,
+    /// New users' logins: their names' prefix (new in every run) and the app's key.
+    fresh: Option<(String, String)>,
     sources: u8,
     next: AtomicU64,
     measure_from: Instant,
@@ -132,6 +136,10 @@ pub async fn run(target: &Target, options: &LoginsOptions) -> Result<LoginsRepor
         addr: target.addr,
         requests,
         same_user: options.same_user,
+        fresh: options.fresh_users.then(|| {
+            let run = format!("new-{:08x}-", rand::random::<u32>());
+            (run, target.key.clone())
+        }),
         sources: options.sources,
         next: AtomicU64::new(1),
         measure_from: start + options.warmup,
@@ -164,6 +172,8 @@ pub async fn run(target: &Target, options: &LoginsOptions) -> Result<LoginsRepor
     Ok(LoginsReport {
         mode: if options.same_user {
             "same user"
+        } else if options.fresh_users {
+            "new users"
         } else {
             "distinct users"
         }
@@ -194,7 +204,19 @@ async fn worker(plan: Arc<Plan>, w: usize) -> Tally {
             return tally;
         }
         let n = plan.next.fetch_add(1, Relaxed);
-        let request = if plan.same_user {
+        let fresh;
+        let request = if let Some((prefix, key)) = &plan.fresh {
+            let template = &plan.requests[0];
+            let user = format!("{prefix}{n}");
+            let claims = Claims::new(template.sdk_app_id, &user, now_unix(), 86_400);
+            fresh = login_request(
+                template.sdk_app_id,
+                &user,
+                &tim_usersig::sign(key, &claims),
+                "bench",
+            );
+            &fresh
+        } else if plan.same_user {
             &plan.requests[w]
         } else {
             &plan.requests[(n % plan.requests.len() as u64) as usize]

@@ -20,6 +20,8 @@ pub struct TargetOptions {
     pub key: String,
     /// Whether the started server's stderr goes to ours.
     pub server_log: bool,
+    /// The started server's data folder; `None` starts it `--ephemeral`.
+    pub data: Option<PathBuf>,
 }
 
 /// The server under test.
@@ -82,10 +84,11 @@ impl Target {
                 &format!("{}:{}", options.app, options.key),
             ])
             .args(extra);
-        if !extra.contains(&"--data") {
+        match &options.data {
+            Some(dir) => command.arg("--data").arg(dir),
             // Nothing of a benchmark's run is worth keeping, unless the run measures keeping it.
-            command.arg("--ephemeral");
-        }
+            None => command.arg("--ephemeral"),
+        };
         let process = ServerProcess::start(command, options.server_log).await?;
         let url = process.url().to_owned();
         let addr = loopback_addr(&url)?;
@@ -181,6 +184,7 @@ pub async fn in_process(
         app: APP,
         key: KEY.to_owned(),
         server_log: false,
+        data: None,
     };
     (server, Target::start(&options, &[]).await.unwrap())
 }
