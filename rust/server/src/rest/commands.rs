@@ -236,14 +236,12 @@ impl Command {
                 import(shared, &key(&profile.user_id)).await?;
             }
             Command::MultiImport(profiles) => {
-                let mut failed = vec![];
-                for profile in profiles {
-                    if check_profile(&profile).is_err() {
-                        failed.push(Value::from(profile.user_id));
-                        continue;
-                    }
-                    import(shared, &key(&profile.user_id)).await?;
-                }
+                let (good, bad): (Vec<_>, Vec<_>) = profiles
+                    .into_iter()
+                    .partition(|profile| check_profile(profile).is_ok());
+                let accounts: Vec<_> = good.iter().map(|p| key(&p.user_id)).collect();
+                import_all(shared, &accounts).await?;
+                let failed: Vec<Value> = bad.into_iter().map(|p| p.user_id.into()).collect();
                 out.insert("FailAccounts".into(), failed.into());
             }
             Command::Delete(ids) => {
@@ -358,6 +356,20 @@ async fn import(shared: &Shared, account: &AccountKey) -> Result<(), RestError> 
     Ok(())
 }
 
+/// Imports each account, [`IN_FLIGHT`] at a time.
+async fn import_all(shared: &Shared, accounts: &[AccountKey]) -> Result<(), RestError> {
+    // Collected first, as in `lookup_sessions`.
+    let imports: Vec<BoxFuture<'_, Result<(), RestError>>> = accounts
+        .iter()
+        .map(|account| import(shared, account).boxed())
+        .collect();
+    stream::iter(imports)
+        .buffered(IN_FLIGHT)
+        .try_collect::<Vec<()>>()
+        .await?;
+    Ok(())
+}
+
 /// Takes every session of the account offline and refuses its earlier tickets, in one step of
 /// the registry, then ends each session wherever it is connected with the kicked-offline push.
 /// The account must exist (70107 otherwise).
@@ -409,9 +421,10 @@ fn detail_name(platform: Platform) -> &'static str {
     }
 }
 
-/// Store lookups of one call in flight at once: a shared store answers them pipelined on one
-/// connection instead of one round trip after another.
-const LOOKUPS_IN_FLIGHT: usize = 64;
+/// Registry calls of one REST call in flight at once: a shared store answers them pipelined on
+/// one connection instead of one round trip after another, and a node's database commits their
+/// writes together instead of one after another.
+const IN_FLIGHT: usize = 64;
 
 /// Whether each account exists and, if it does, its sessions; in order.
 async fn lookup_sessions(
@@ -425,7 +438,7 @@ async fn lookup_sessions(
         .map(|key| lookup_one(shared, key).boxed())
         .collect();
     stream::iter(lookups)
-        .buffered(LOOKUPS_IN_FLIGHT)
+        .buffered(IN_FLIGHT)
         .try_collect()
         .await
         .map_err(internal)
