@@ -118,6 +118,10 @@ impl Database {
     /// is allowed.
     pub fn open(dir: &Path) -> Result<(Database, Snapshot), Refused> {
         create_private_dir(dir)?;
+        // Logs and refusals name the folder wherever the server was started from.
+        let dir = &std::fs::canonicalize(dir).map_err(|e| {
+            Refused(format!("cannot open the data folder {}: {e}", dir.display()))
+        })?;
         let lock = lock(dir)?;
         let path = dir.join(DB_FILE);
         let shown_as = path.display().to_string();
