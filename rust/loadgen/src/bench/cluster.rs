@@ -581,11 +581,20 @@ mod tests {
         assert_eq!(kicks.received, 50, "{kicks:#?}");
         assert!(kicks.errors.is_empty(), "{kicks:#?}");
         assert!(kicks.latency_ms.max >= kicks.latency_ms.p50, "{kicks:#?}");
-        let sent = b.metric("tim_cross_node_kicks_sent_total").await;
-        assert!(
-            sent.is_some_and(|n| n >= 50.0),
-            "B sent {sent:?} kicks to A"
-        );
+        // B counts a kick once its XADD is answered, which may come after A has delivered it:
+        // the count is awaited, not read once.
+        let counted = async {
+            loop {
+                let sent = b.metric("tim_cross_node_kicks_sent_total").await;
+                if sent.is_some_and(|n| n >= 50.0) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), counted)
+            .await
+            .expect("B counts the 50 kicks it sent to A");
         server_a.shutdown().await;
         server_b.shutdown().await;
     }

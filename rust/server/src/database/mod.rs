@@ -120,7 +120,10 @@ impl Database {
         create_private_dir(dir)?;
         // Logs and refusals name the folder wherever the server was started from.
         let dir = &std::fs::canonicalize(dir).map_err(|e| {
-            Refused(format!("cannot open the data folder {}: {e}", dir.display()))
+            Refused(format!(
+                "cannot open the data folder {}: {e}",
+                dir.display()
+            ))
         })?;
         let lock = lock(dir)?;
         let path = dir.join(DB_FILE);
