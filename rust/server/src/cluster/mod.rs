@@ -51,7 +51,6 @@ struct Scripts {
     evict_node: Script,
     end_all: Script,
     failure: Script,
-    locked: Script,
     lease: Script,
     leave: Script,
 }
@@ -64,7 +63,6 @@ impl Scripts {
             evict_node: Script::new(include_str!("lua/evict_node.lua")),
             end_all: Script::new(include_str!("lua/end_all.lua")),
             failure: Script::new(include_str!("lua/failure.lua")),
-            locked: Script::new(include_str!("lua/locked.lua")),
             lease: Script::new(include_str!("lua/lease.lua")),
             leave: Script::new(include_str!("lua/leave.lua")),
         }
@@ -430,16 +428,6 @@ impl SessionRegistry for Cluster {
                 .arg(rules.max_failures)
                 .arg(millis(rules.window))
                 .arg(millis(rules.lock_for));
-            let locked: i64 = self.store.invoke(&invocation).await?;
-            Ok(locked == 1)
-        }
-        .boxed()
-    }
-
-    fn is_locked<'a>(&'a self, account: &'a AccountKey) -> Answer<'a, bool> {
-        async move {
-            let mut invocation = self.scripts.locked.prepare_invoke();
-            invocation.key(keys::lockout(account));
             let locked: i64 = self.store.invoke(&invocation).await?;
             Ok(locked == 1)
         }

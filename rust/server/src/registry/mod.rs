@@ -88,13 +88,6 @@ pub trait SessionRegistry: Send + Sync + 'static {
         account: &'a AccountKey,
     ) -> BoxFuture<'a, Result<bool, RegistryError>>;
 
-    /// Whether the account is locked out now (an administrator's REST call with a good ticket
-    /// answers 70050 then, as a login does).
-    fn is_locked<'a>(
-        &'a self,
-        account: &'a AccountKey,
-    ) -> BoxFuture<'a, Result<bool, RegistryError>>;
-
     /// Takes a session offline. Returns whether it was online (a kicked session was already taken
     /// off by the login that kicked it).
     fn remove<'a>(
