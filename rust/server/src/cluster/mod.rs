@@ -501,14 +501,12 @@ impl SessionRegistry for Cluster {
 
     fn unregister<'a>(&'a self, account: &'a AccountKey) -> Answer<'a, bool> {
         async move {
+            // Only the registration goes: the invalidation (`x`) stays, so that a kick's
+            // tickets are still refused after the account is deleted and imported again (the
+            // admission's fast path counts a hash of bookkeeping fields only as nothing online).
             let removed: i64 = self
                 .store
-                .query(
-                    redis::cmd("HDEL")
-                        .arg(keys::sessions(account))
-                        .arg("r")
-                        .arg("x"),
-                )
+                .query(redis::cmd("HDEL").arg(keys::sessions(account)).arg("r"))
                 .await?;
             Ok(removed > 0)
         }
