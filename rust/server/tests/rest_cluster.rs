@@ -1,6 +1,7 @@
 //! The REST API across nodes sharing one Redis: a kick reaches sessions on every node and
-//! invalidates tickets cluster-wide across a restart, a delete and a re-import; online status reads the same from every
-//! node, and a SIGKILLed node's users read Offline once its lease runs out.
+//! invalidates tickets cluster-wide across a restart, a delete and a re-import; online status
+//! reads the same from every node, and a SIGKILLed node's users read Offline once its lease runs
+//! out.
 
 mod cluster_support;
 mod support;
