@@ -101,18 +101,15 @@ pub struct Server {
 
 impl Server {
     /// Binds the configured addresses. With a cluster configured, first joins it: connects to
-    /// its Redis and takes this node's lease (an unreachable Redis fails the bind).
+    /// its Redis, checks that Redis keeps what it is given ([`Refused`] otherwise, see
+    /// [`Cluster::join`]) and takes this node's lease (an unreachable Redis fails the bind).
     pub async fn bind(config: ServerConfig) -> std::io::Result<Server> {
         let Some(cluster_config) = &config.cluster else {
             let registry = Arc::new(MemoryRegistry::new(config.lockout));
             return Server::bind_with(config, registry, None);
         };
-        let joined = async {
-            let cluster = Cluster::join(cluster_config, config.lockout).await?;
-            cluster.renew(true).await?;
-            Ok::<_, registry::RegistryError>(cluster)
-        };
-        let cluster = joined.await.map_err(std::io::Error::other)?;
+        let cluster = Cluster::join(cluster_config, config.lockout).await?;
+        cluster.renew(true).await.map_err(std::io::Error::other)?;
         Server::bind_with(config, cluster.clone(), Some(cluster))
     }
 

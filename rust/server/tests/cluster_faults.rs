@@ -190,6 +190,7 @@ async fn a_killed_node_s_sessions_leave_within_the_lease_and_displace_no_one() {
         &app,
         "--redis",
         &url,
+        "--redis-ephemeral",
         "--node-id",
         "doomed",
         "--node-lease",

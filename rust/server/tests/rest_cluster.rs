@@ -80,6 +80,7 @@ async fn a_sigkilled_nodes_users_read_offline_within_its_lease() {
         &key,
         "--redis",
         &redis.url(),
+        "--redis-ephemeral",
         "--node-id",
         "b",
         "--node-lease",
