@@ -125,9 +125,10 @@ pub struct Server {
 
 impl Server {
     /// Binds the configured addresses. With a cluster configured, first joins it: connects to
-    /// its Redis and takes this node's lease (an unreachable Redis fails the bind). Otherwise,
-    /// with a data folder, opens the database there and starts from what it holds (a folder in
-    /// use or a database it cannot use fails with a [`Refused`]).
+    /// its Redis, checks that Redis keeps what it is given ([`Refused`] otherwise, see
+    /// [`Cluster::join`]) and takes this node's lease (an unreachable Redis fails the bind).
+    /// Otherwise, with a data folder, opens the database there and starts from what it holds (a
+    /// folder in use or a database it cannot use fails with a [`Refused`]).
     pub async fn bind(config: ServerConfig) -> std::io::Result<Server> {
         let Some(cluster_config) = &config.cluster else {
             let Some(dir) = config.data_dir.clone() else {
@@ -155,12 +156,8 @@ impl Server {
             };
             return Server::bind_with(config, Arc::new(registry), None, Some(stored));
         };
-        let joined = async {
-            let cluster = Cluster::join(cluster_config, config.lockout).await?;
-            cluster.renew(true).await?;
-            Ok::<_, registry::RegistryError>(cluster)
-        };
-        let cluster = joined.await.map_err(std::io::Error::other)?;
+        let cluster = Cluster::join(cluster_config, config.lockout).await?;
+        cluster.renew(true).await.map_err(std::io::Error::other)?;
         Server::bind_with(config, cluster.clone(), Some(cluster), None)
     }
 

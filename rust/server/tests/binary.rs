@@ -1,5 +1,5 @@
-//! The `tim-server` command as scripts use it: the listening line, SIGTERM, and logs that never
-//! carry a ticket or a key.
+//! The `tim-server` command as scripts use it: the listening line, SIGTERM, exit code 2 for a start
+//! it refuses, and logs that never carry a ticket or a key.
 
 mod support;
 
@@ -55,4 +55,30 @@ fn bad_flags_exit_2_with_a_reason() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("no app configured"));
+}
+
+#[tokio::test]
+async fn a_redis_that_keeps_nothing_on_disk_exits_2_unless_redis_ephemeral() {
+    let redis = tim_testkit::RedisServer::start().await; // --appendonly no --save ""
+    let (url, app) = (redis.url(), format!("{APP}:{KEY}"));
+    let args = ["--listen", "127.0.0.1:0", "--redis", &url, "--app", &app];
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_tim-server"));
+    command.args(args).kill_on_drop(true);
+    let output = tokio::time::timeout(WAIT, command.output())
+        .await
+        .expect("tim-server exits (a refusal) rather than serve")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--redis-ephemeral"), "{stderr}");
+    assert!(output.stdout.is_empty(), "no listening line");
+
+    let mut ephemeral = args.to_vec();
+    ephemeral.push("--redis-ephemeral");
+    let server = spawn(&ephemeral).await;
+    let logs = server.stderr().join("\n");
+    assert!(
+        logs.contains("will not survive a Redis restart"),
+        "the opt-in is logged:\n{logs}"
+    );
 }

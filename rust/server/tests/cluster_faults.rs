@@ -1,6 +1,7 @@
 //! What a cluster does when Redis stalls, dies or comes back empty, and when a node dies: the
 //! users online stay online, logins answer 70169 rather than hang, and once the store answers
-//! again the sessions the nodes hold are what Redis holds.
+//! again the sessions the nodes hold are what Redis holds. A Redis with its append-only file on
+//! comes back from a SIGKILL with every account, kick and daily figure it acknowledged.
 
 mod cluster_support;
 mod support;
@@ -8,6 +9,7 @@ mod support;
 use cluster_support::*;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
+use support::rest::{call, code};
 use support::*;
 use tim_protocol::{KickReason, Platform};
 use tim_server::{DevicePolicy, RedisTarget, RunningServer};
@@ -190,6 +192,7 @@ async fn a_killed_node_s_sessions_leave_within_the_lease_and_displace_no_one() {
         &app,
         "--redis",
         &url,
+        "--redis-ephemeral",
         "--node-id",
         "doomed",
         "--node-lease",
@@ -256,4 +259,86 @@ async fn a_killed_node_s_sessions_leave_within_the_lease_and_displace_no_one() {
     .await;
     again.kill();
     survivor.shutdown().await;
+}
+
+#[tokio::test]
+async fn redis_sigkilled_with_its_append_only_file_keeps_accounts_kicks_and_figures() {
+    // `appendfsync always`: every write is on disk before Redis answers it, so nothing the node
+    // was told is done can be lost, whatever the timing. The default, `everysec`, can lose about
+    // the last second of writes (docs/server.md).
+    let mut redis =
+        RedisServer::start_with_args(&["--appendonly", "yes", "--appendfsync", "always"]).await;
+    let proxy = FaultProxy::start(redis.addr()).await;
+    let store = RedisTarget::Single(format!("redis://{}", proxy.addr()));
+    let mut config = node_config(&store, "a", DevicePolicy::default(), LEASE);
+    config.cluster.as_mut().unwrap().redis_ephemeral = false; // this Redis keeps what it is given
+    let a = start(config).await;
+
+    // Accounts by import and by first login; a kick's invalidation; the day's figures.
+    let import = call(
+        &a,
+        "im_open_login_svc/account_import",
+        r#"{"UserID":"bob"}"#,
+    )
+    .await;
+    assert_eq!(code(&import), 0, "{import}");
+    let imports = r#"{"Accounts":["carol","dave"]}"#;
+    let import = call(&a, "im_open_login_svc/multiaccount_import", imports).await;
+    assert_eq!(code(&import), 0, "{import}");
+    let mut old = request("alice", "phone", Platform::Android);
+    old.user_sig = ticket_for(APP, KEY, "alice", now() - 10, 86_400);
+    let alice = online(&a, &old).await;
+    let _erin = online(&a, &request("erin", "pc", Platform::Mac)).await;
+    let kick = call(&a, "im_open_login_svc/kick", r#"{"UserID":"alice"}"#).await;
+    assert_eq!(code(&kick), 0, "{kick}");
+    drop(alice);
+    assert_eq!(login_code(&a, &old).await, 70052);
+    let figures = || async { call(&a, "openconfigsvr/getappinfo", "{}").await["Result"].clone() };
+    eventually(WAIT, "every figure is written", || async {
+        let today = &figures().await[0];
+        [
+            ("LoginTimes", "2"),
+            ("ActiveUserNum", "2"),
+            ("MaxOnlineNum", "2"),
+            ("RegistUserNumOneDay", "5"),
+            ("RegistUserNumTotal", "5"),
+        ]
+        .iter()
+        .all(|(name, value)| today[name] == *value)
+    })
+    .await;
+    let before = figures().await;
+
+    redis.kill();
+    let killed = std::time::Instant::now();
+    redis.restart().await; // the same port and folder: it loads its append-only file
+    proxy.set_upstream(redis.addr());
+    proxy.cut().await;
+    let users = ["alice", "bob", "carol", "dave", "erin"];
+    let check = format!(
+        r#"{{"CheckItem":[{}]}}"#,
+        users.map(|u| format!(r#"{{"UserID":"{u}"}}"#)).join(",")
+    );
+    let account_check = || call(&a, "im_open_login_svc/account_check", &check);
+    eventually(WAIT, "the node reaches the restarted Redis", || async {
+        code(&account_check().await) == 0
+    })
+    .await;
+    let checked = account_check().await;
+    eprintln!(
+        "Redis SIGKILLed and restarted with its append-only file: the node answered from it {:?} after the kill",
+        killed.elapsed()
+    );
+    for (i, user) in users.iter().enumerate() {
+        let item = &checked["ResultItem"][i];
+        assert_eq!(
+            (item["UserID"].as_str(), item["AccountStatus"].as_str()),
+            (Some(*user), Some("Imported")),
+            "{checked}"
+        );
+    }
+    assert_eq!(login_code(&a, &old).await, 70052, "the kick outlived Redis");
+    assert_eq!(figures().await, before, "the day's figures outlived Redis");
+    let _alice = online(&a, &request("alice", "phone", Platform::Android)).await;
+    a.shutdown().await;
 }

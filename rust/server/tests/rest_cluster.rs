@@ -1,6 +1,7 @@
 //! The REST API across nodes sharing one Redis: a kick reaches sessions on every node and
-//! invalidates tickets cluster-wide across a restart; online status reads the same from every
-//! node, and a SIGKILLed node's users read Offline once its lease runs out.
+//! invalidates tickets cluster-wide across a restart, a delete and a re-import; online status
+//! reads the same from every node, and a SIGKILLed node's users read Offline once its lease runs
+//! out.
 
 mod cluster_support;
 mod support;
@@ -79,6 +80,7 @@ async fn a_sigkilled_nodes_users_read_offline_within_its_lease() {
         &key,
         "--redis",
         &redis.url(),
+        "--redis-ephemeral",
         "--node-id",
         "b",
         "--node-lease",
@@ -137,4 +139,73 @@ async fn getappinfo_counts_a_user_logging_in_on_three_nodes_once() {
     for node in nodes {
         node.shutdown().await;
     }
+}
+
+#[tokio::test]
+async fn a_kicks_invalidation_outlives_delete_import_and_a_restart() {
+    let redis = RedisServer::start().await;
+    let policy = DevicePolicy::default();
+    let a = node(&target(&redis), "a", policy).await;
+    let mut old = request("alice", "phone", Platform::Android);
+    old.user_sig = ticket_for(APP, KEY, "alice", now() - 10, 86_400);
+    let phone = online(&a, &old).await;
+    let kick = call(&a, "im_open_login_svc/kick", r#"{"UserID":"alice"}"#).await;
+    assert_eq!(code(&kick), 0, "{kick}");
+    drop(phone);
+    assert_eq!(login_code(&a, &old).await, 70052, "after the kick");
+
+    // The documented order, kick then delete: the deleted account's old ticket must not log in
+    // (and re-create the account).
+    let delete = r#"{"DeleteItem":[{"UserID":"alice"}]}"#;
+    let deleted = call(&a, "im_open_login_svc/account_delete", delete).await;
+    assert_eq!(deleted["ResultItem"][0]["ResultCode"], 0, "{deleted}");
+    assert_eq!(login_code(&a, &old).await, 70052, "after the delete");
+    let check = r#"{"CheckItem":[{"UserID":"alice"}]}"#;
+    let checked = call(&a, "im_open_login_svc/account_check", check).await;
+    assert_eq!(
+        checked["ResultItem"][0]["AccountStatus"], "NotImported",
+        "{checked}"
+    );
+    let mut fields: Vec<String> = redis
+        .query(redis::cmd("HKEYS").arg(format!("tim:s:{{{APP}:alice}}")))
+        .await;
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["#", "x"],
+        "the registration went, the invalidation stayed"
+    );
+
+    let import = call(
+        &a,
+        "im_open_login_svc/account_import",
+        r#"{"UserID":"alice"}"#,
+    )
+    .await;
+    assert_eq!(code(&import), 0, "{import}");
+    assert_eq!(login_code(&a, &old).await, 70052, "after the import");
+
+    a.shutdown().await;
+    let a = node(&target(&redis), "a", policy).await;
+    assert_eq!(login_code(&a, &old).await, 70052, "after a restart");
+    // A ticket signed from the kick's second on logs in.
+    let _phone = online(&a, &request("alice", "phone", Platform::Android)).await;
+
+    // A deleted account's hash holds only bookkeeping (`#`, `x`): a new ticket's login is
+    // admitted on the first round, and registers the account again.
+    let bob = online(&a, &request("bob", "phone", Platform::Android)).await;
+    let kick = call(&a, "im_open_login_svc/kick", r#"{"UserID":"bob"}"#).await;
+    assert_eq!(code(&kick), 0, "{kick}");
+    drop(bob);
+    let delete = r#"{"DeleteItem":[{"UserID":"bob"}]}"#;
+    let deleted = call(&a, "im_open_login_svc/account_delete", delete).await;
+    assert_eq!(deleted["ResultItem"][0]["ResultCode"], 0, "{deleted}");
+    let _tablet = online(&a, &request("bob", "tablet", Platform::Android)).await;
+    let check = r#"{"CheckItem":[{"UserID":"bob"}]}"#;
+    let checked = call(&a, "im_open_login_svc/account_check", check).await;
+    assert_eq!(
+        checked["ResultItem"][0]["AccountStatus"], "Imported",
+        "{checked}"
+    );
+    a.shutdown().await;
 }

@@ -1,5 +1,6 @@
 //! [`RedisServer`] and [`RedisCluster`]: Debian's `redis-server` on free loopback ports, with no
-//! persistence, for the tests of a cluster of `tim-server` nodes sharing a Redis.
+//! persistence unless a test asks for it, for the tests of a cluster of `tim-server` nodes
+//! sharing a Redis.
 
 use crate::daemon::{Daemon, Stream};
 use crate::scratch::{ScratchDir, free_port};
@@ -18,13 +19,18 @@ const READY: &str = "Ready to accept connections";
 const CLASH: &str = "Address already in use";
 /// A cluster node also listens on its port + 10000 (the cluster bus).
 const BUS_OFFSET: u16 = 10_000;
+/// What redis-server persists in its `--dir`: the append-only file (a folder from Redis 7 on, a
+/// file before) and the RDB snapshot.
+const PERSISTED: [&str; 3] = ["appendonlydir", "appendonly.aof", "dump.rdb"];
 
 /// A `redis-server` on `127.0.0.1`, started empty and without persistence (`--save ""
-/// --appendonly no`), SIGKILLed when dropped.
+/// --appendonly no`, unless [`start_with_args`](RedisServer::start_with_args) says otherwise) in a
+/// folder of its own, SIGKILLed when dropped.
 ///
 /// The faults a node of a cluster meets: [`kill`](RedisServer::kill) (a crash),
 /// [`stop`](RedisServer::stop) / [`cont`](RedisServer::cont) (a hang: connections stay open,
-/// nothing answers), [`restart_empty`](RedisServer::restart_empty) (a restart that lost every key).
+/// nothing answers), [`restart_empty`](RedisServer::restart_empty) (a restart that lost every key),
+/// [`restart`](RedisServer::restart) (a crash and a restart that reloads what it persisted).
 ///
 /// ```no_run
 /// # async fn run() {
@@ -36,7 +42,7 @@ const BUS_OFFSET: u16 = 10_000;
 pub struct RedisServer {
     daemon: Daemon,
     port: u16,
-    /// Arguments beyond the ones every start gets (the cluster's).
+    /// Arguments beyond the ones every start gets (a cluster node's, a test's).
     extra: Vec<String>,
     /// Its working folder (a cluster node's `nodes.conf`).
     dir: ScratchDir,
@@ -47,6 +53,16 @@ impl RedisServer {
     /// Panics if it cannot (is `redis-server` installed? `scripts/test.sh` installs it).
     pub async fn start() -> RedisServer {
         RedisServer::start_with(Vec::new())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Starts an empty redis-server with `args` after the default ones, which they override:
+    /// `["--appendonly", "yes", "--appendfsync", "always"]` for one that keeps every write it
+    /// acknowledged, `["--rename-command", "CONFIG", ""]` for one that forbids `CONFIG`. Panics if
+    /// it cannot start (a bad argument makes redis-server exit, quoted in the panic).
+    pub async fn start_with_args(args: &[&str]) -> RedisServer {
+        RedisServer::start_with(args.iter().map(|&a| a.to_owned()).collect())
             .await
             .unwrap_or_else(|e| panic!("{e}"))
     }
@@ -129,14 +145,32 @@ impl RedisServer {
         self.signal(Signal::CONT);
     }
 
-    /// Kills this Redis (if it still runs) and starts a new, empty one, waiting until it answers.
-    /// It asks for the same port and returns whether it got it: it does unless another socket
-    /// took the port meanwhile, which the OS can do (the port came from its ephemeral range), so
-    /// a test that needs its nodes to keep one Redis address gives them a
-    /// [`FaultProxy`](crate::FaultProxy)'s address and, after the restart, calls
-    /// `proxy.set_upstream(redis.addr())`.
+    /// Kills this Redis (if it still runs) and starts a new, empty one, waiting until it answers:
+    /// whatever it persisted (AOF, RDB) is removed first. It asks for the same port and returns
+    /// whether it got it: it does unless another socket took the port meanwhile, which the OS can
+    /// do (the port came from its ephemeral range), so a test that needs its nodes to keep one
+    /// Redis address gives them a [`FaultProxy`](crate::FaultProxy)'s address and, after the
+    /// restart, calls `proxy.set_upstream(redis.addr())`.
     pub async fn restart_empty(&mut self) -> bool {
         self.daemon.kill();
+        for persisted in PERSISTED {
+            let path = self.dir.path().join(persisted);
+            let _ = std::fs::remove_dir_all(&path);
+            let _ = std::fs::remove_file(&path);
+        }
+        self.relaunch().await
+    }
+
+    /// SIGKILLs this Redis (if it still runs), as a crash would, and starts it again with the
+    /// same arguments, folder and port (see [`restart_empty`](RedisServer::restart_empty) on
+    /// the port), waiting until it has loaded what it persisted and answers. Returns whether it
+    /// got its port back.
+    pub async fn restart(&mut self) -> bool {
+        self.daemon.kill();
+        self.relaunch().await
+    }
+
+    async fn relaunch(&mut self) -> bool {
         let (daemon, port) = launch(Some(self.port), &self.dir, &self.extra)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
@@ -179,7 +213,7 @@ async fn launch(
     dir: &ScratchDir,
     extra: &[String],
 ) -> Result<(Daemon, u16), String> {
-    let cluster = !extra.is_empty();
+    let cluster = extra.iter().any(|arg| arg == "--cluster-enabled");
     let mut wanted = port;
     for _ in 0..ATTEMPTS {
         let port = match wanted.take() {

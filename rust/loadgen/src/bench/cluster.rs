@@ -132,7 +132,8 @@ pub async fn run(
     let url = redis.url();
     let node = |id: &'static str| async {
         let mut args = SERVER_ARGS.to_vec();
-        args.extend(["--redis", &url, "--node-id", id]);
+        // The benchmark's own Redis keeps nothing on disk.
+        args.extend(["--redis", &url, "--redis-ephemeral", "--node-id", id]);
         Target::start(target, &args).await
     };
 

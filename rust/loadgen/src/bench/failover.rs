@@ -84,6 +84,8 @@ pub async fn run(
         let args = [
             "--redis",
             &redis.url(),
+            // The test's own Redis keeps nothing on disk.
+            "--redis-ephemeral",
             "--node-id",
             &node_id,
             "--node-lease",

@@ -12,11 +12,15 @@
 //!   whose lease ran out count for nothing and are swept by a live node ([`lease`]). When the node
 //!   finds that the store no longer knows it (Redis restarted empty, or the node was cut off past
 //!   its lease), it admits every session it holds again, as reconnects.
+//! - **Persistence**: Redis holds the accounts, the kicks' invalidations and the daily figures,
+//!   so a node joins only a Redis that keeps them on disk, unless told it is a throwaway
+//!   ([`persistence`]).
 
 mod daily;
 mod keys;
 mod kicks;
 mod lease;
+mod persistence;
 mod store;
 
 pub use store::StoreStats;
@@ -111,15 +115,29 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Connects to the cluster's Redis. Fails when Redis cannot be reached now.
+    /// Connects to the cluster's Redis and checks that it keeps what it is given. Fails when
+    /// Redis cannot be reached now (a [`RegistryError`] inside the error), and refuses (a
+    /// [`Refused`](crate::Refused)) a Redis with neither the append-only file nor snapshots
+    /// unless `config.redis_ephemeral` says it is a throwaway.
     pub async fn join(
         config: &ClusterConfig,
         lockout: LockoutRules,
-    ) -> Result<Arc<Cluster>, RegistryError> {
+    ) -> std::io::Result<Arc<Cluster>> {
         let store_stats = Arc::new(StoreStats::default());
-        let connection = Connection::open(&config.redis, STORE_TIMEOUT).await?;
-        let stream_connection =
-            Connection::open(&config.redis, kicks::BLOCK + STORE_TIMEOUT).await?;
+        let connection = Connection::open(&config.redis, STORE_TIMEOUT)
+            .await
+            .map_err(std::io::Error::other)?;
+        let name = match &config.redis {
+            crate::config::RedisTarget::Single(url) => persistence::server_name(url),
+            crate::config::RedisTarget::Cluster(_) => String::new(),
+        };
+        let servers = persistence::read(&connection, &name, STORE_TIMEOUT)
+            .await
+            .map_err(std::io::Error::other)?;
+        persistence::judge(&servers, config.redis_ephemeral)?;
+        let stream_connection = Connection::open(&config.redis, kicks::BLOCK + STORE_TIMEOUT)
+            .await
+            .map_err(std::io::Error::other)?;
         let token = format!("{}#{:08x}", config.node_id, rand::random::<u32>());
         info!(node = %token, "joining the cluster");
         Ok(Arc::new(Cluster {
@@ -489,14 +507,12 @@ impl SessionRegistry for Cluster {
 
     fn unregister<'a>(&'a self, account: &'a AccountKey) -> Answer<'a, bool> {
         async move {
+            // Only the registration goes: the invalidation (`x`) stays, so that a kick's
+            // tickets are still refused after the account is deleted and imported again (the
+            // admission's fast path counts a hash of bookkeeping fields only as nothing online).
             let removed: i64 = self
                 .store
-                .query(
-                    redis::cmd("HDEL")
-                        .arg(keys::sessions(account))
-                        .arg("r")
-                        .arg("x"),
-                )
+                .query(redis::cmd("HDEL").arg(keys::sessions(account)).arg("r"))
                 .await?;
             Ok(removed > 0)
         }

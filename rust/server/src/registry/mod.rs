@@ -118,8 +118,9 @@ pub trait SessionRegistry: Send + Sync + 'static {
         account: &'a AccountKey,
     ) -> BoxFuture<'a, Result<bool, RegistryError>>;
 
-    /// Forgets an account and its invalidation. Returns whether it existed. Sessions online stay
-    /// online: end them first with [`SessionRegistry::end_all`].
+    /// Forgets an account. Returns whether it existed. Its invalidation stays: tickets signed
+    /// before a kick are refused after the account is deleted and imported again. Sessions online
+    /// stay online: end them first with [`SessionRegistry::end_all`].
     fn unregister<'a>(
         &'a self,
         account: &'a AccountKey,
