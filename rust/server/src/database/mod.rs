@@ -22,7 +22,6 @@ use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 /// The database file in the data folder.
@@ -33,11 +32,6 @@ pub const LOCK_FILE: &str = "lock";
 /// Most writes one transaction takes, so that the answers of the first writers in a long queue
 /// do not wait for the last.
 const MAX_BATCH: usize = 4096;
-
-/// How long a commit waits for more writes when the last one took several: under load a commit
-/// then carries many writes for the price of one (its pages, its `fsync`), and a lone write (a
-/// REST call on a quiet server) is committed at once.
-const GROUP_WINDOW: Duration = Duration::from_millis(1);
 
 /// One change to the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -359,24 +353,14 @@ fn read(connection: &Connection) -> rusqlite::Result<Snapshot> {
 /// connection closes and the lock is released, in that order, before the closing job's answer.
 fn write_behind(mut connection: Connection, queue: mpsc::Receiver<Job>, lock: File) {
     let mut closing = None;
-    let mut busy = false;
     while let Ok(first) = queue.recv() {
-        let until = Instant::now() + GROUP_WINDOW;
         let mut batch = vec![first];
         let mut writes = batch[0].writes.len();
         while writes < MAX_BATCH && !batch.last().is_some_and(|job| job.close) {
-            let next = if busy {
-                queue.recv_timeout(until.saturating_duration_since(Instant::now()))
-            } else {
-                queue
-                    .try_recv()
-                    .map_err(|_| mpsc::RecvTimeoutError::Timeout)
-            };
-            let Ok(job) = next else { break };
+            let Ok(job) = queue.try_recv() else { break };
             writes += job.writes.len();
             batch.push(job);
         }
-        busy = batch.len() > 1;
         let result = commit(&mut connection, &batch).map_err(|e| e.to_string());
         if let Err(e) = &result {
             tracing::error!(error = %e, writes, "cannot write the database");
