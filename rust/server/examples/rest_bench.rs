@@ -113,6 +113,8 @@ async fn post(sender: &mut Sender, path: &str, body: &str) -> serde_json::Value 
         .header("host", "bench")
         .body(Full::new(Bytes::from(body.to_owned())))
         .unwrap();
+    // A keep-alive connection takes the next request once it has finished the last one.
+    sender.ready().await.unwrap();
     let response = sender.send_request(request).await.unwrap();
     let body = response.into_body().collect().await.unwrap().to_bytes();
     serde_json::from_slice(&body).unwrap()
