@@ -5,33 +5,12 @@
 mod support;
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use support::rest::{code, http, query};
 use support::*;
-use tim_testkit::ServerProcess;
 use tim_testkit::client::{Connection, login_request};
-
-/// A folder of its own under the system's temporary folder, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "tim-durable-{name}-{}-{:08x}",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use tim_testkit::{ScratchDir, ServerProcess};
 
 fn command(cwd: &Path, extra: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tim-server"));
@@ -115,8 +94,8 @@ async fn figures_written(dir: &Path, logins: i64) {
 
 #[tokio::test]
 async fn a_sigkilled_server_keeps_accounts_kicks_and_figures() {
-    let cwd = TempDir::new("kill");
-    let mut server = start_in(&cwd.0).await;
+    let cwd = ScratchDir::new("durable-kill").unwrap();
+    let mut server = start_in(&cwd.path()).await;
     let logs = server
         .wait_for_stderr("tim-data", WAIT)
         .await
@@ -146,11 +125,11 @@ async fn a_sigkilled_server_keeps_accounts_kicks_and_figures() {
     assert_eq!(code(&answer), 0, "{answer}");
     assert_eq!(login_code(&server, "alice", &before_kick).await, 70052);
     let figures = today(&server).await;
-    figures_written(&cwd.0.join("tim-data"), 2).await;
+    figures_written(&cwd.path().join("tim-data"), 2).await;
 
     server.kill();
     let _ = server.wait(WAIT).await;
-    let server = start_in(&cwd.0).await;
+    let server = start_in(&cwd.path()).await;
     for user in ["alice", "bob", "carol"] {
         assert_eq!(account_status(&server, user).await, "Imported", "{user}");
     }
@@ -171,9 +150,9 @@ async fn a_sigkilled_server_keeps_accounts_kicks_and_figures() {
 
 #[tokio::test]
 async fn a_data_folder_serves_one_process_at_a_time() {
-    let cwd = TempDir::new("twice");
-    let first = start_in(&cwd.0).await;
-    let output = command(&cwd.0, &[]).output().unwrap();
+    let cwd = ScratchDir::new("durable-twice").unwrap();
+    let first = start_in(&cwd.path()).await;
+    let output = command(&cwd.path(), &[]).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
@@ -183,20 +162,23 @@ async fn a_data_folder_serves_one_process_at_a_time() {
     let pid = first.pid().unwrap();
     assert!(stderr.contains(&format!("pid {pid}")), "{stderr}");
     // Another folder is another server.
-    let other = cwd.0.join("other");
-    let second = ServerProcess::start(command(&cwd.0, &["--data", other.to_str().unwrap()]), false)
-        .await
-        .unwrap();
+    let other = cwd.path().join("other");
+    let second = ServerProcess::start(
+        command(&cwd.path(), &["--data", other.to_str().unwrap()]),
+        false,
+    )
+    .await
+    .unwrap();
     assert_ne!(first.addr(), second.addr());
 }
 
 #[test]
 fn a_damaged_or_newer_database_stops_the_server_with_code_2() {
-    let cwd = TempDir::new("damaged");
-    let data = cwd.0.join("tim-data");
+    let cwd = ScratchDir::new("durable-damaged").unwrap();
+    let data = cwd.path().join("tim-data");
     std::fs::create_dir_all(&data).unwrap();
     std::fs::write(data.join("tim.db"), vec![0x42; 4096]).unwrap();
-    let output = command(&cwd.0, &[]).output().unwrap();
+    let output = command(&cwd.path(), &[]).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
@@ -211,7 +193,7 @@ fn a_damaged_or_newer_database_stops_the_server_with_code_2() {
         .unwrap();
     newer.pragma_update(None, "user_version", 999).unwrap();
     drop(newer);
-    let output = command(&cwd.0, &[]).output().unwrap();
+    let output = command(&cwd.path(), &[]).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("schema version 999"), "{stderr}");
@@ -219,21 +201,21 @@ fn a_damaged_or_newer_database_stops_the_server_with_code_2() {
 
 #[tokio::test]
 async fn a_backup_taken_while_serving_starts_a_server_with_the_same_accounts() {
-    let cwd = TempDir::new("backup");
-    let server = start_in(&cwd.0).await;
+    let cwd = ScratchDir::new("durable-backup").unwrap();
+    let server = start_in(&cwd.path()).await;
     let import = r#"{"Accounts":["u1","u2","u3"]}"#;
     let answer = rest(&server, "im_open_login_svc/multiaccount_import", import).await;
     assert_eq!(code(&answer), 0, "{answer}");
     // The command docs/server.md gives, run while the server writes.
-    let restored = cwd.0.join("restored");
+    let restored = cwd.path().join("restored");
     std::fs::create_dir_all(&restored).unwrap();
     let backup = restored.join("tim.db");
-    rusqlite::Connection::open(cwd.0.join("tim-data/tim.db"))
+    rusqlite::Connection::open(cwd.path().join("tim-data/tim.db"))
         .unwrap()
         .execute("VACUUM INTO ?1", [backup.to_str().unwrap()])
         .unwrap();
     let copy = ServerProcess::start(
-        command(&cwd.0, &["--data", restored.to_str().unwrap()]),
+        command(&cwd.path(), &["--data", restored.to_str().unwrap()]),
         false,
     )
     .await
@@ -246,8 +228,8 @@ async fn a_backup_taken_while_serving_starts_a_server_with_the_same_accounts() {
 
 #[tokio::test]
 async fn an_ephemeral_server_keeps_nothing() {
-    let cwd = TempDir::new("ephemeral");
-    let mut server = ServerProcess::start(command(&cwd.0, &["--ephemeral"]), false)
+    let cwd = ScratchDir::new("durable-ephemeral").unwrap();
+    let mut server = ServerProcess::start(command(&cwd.path(), &["--ephemeral"]), false)
         .await
         .unwrap();
     let answer = rest(
@@ -260,10 +242,10 @@ async fn an_ephemeral_server_keeps_nothing() {
     server.kill();
     let _ = server.wait(WAIT).await;
     assert!(
-        !cwd.0.join("tim-data").exists(),
+        !cwd.path().join("tim-data").exists(),
         "nothing was written to the working directory"
     );
-    let server = ServerProcess::start(command(&cwd.0, &["--ephemeral"]), false)
+    let server = ServerProcess::start(command(&cwd.path(), &["--ephemeral"]), false)
         .await
         .unwrap();
     assert_eq!(account_status(&server, "carol").await, "NotImported");

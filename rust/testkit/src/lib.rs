@@ -8,7 +8,7 @@
 //! - [`FaultProxy`]: a TCP proxy that a test puts between a client and a server to cut, stall,
 //!   refuse or delay its connections, or to move them to a restarted server;
 //! - [`TestPki`], certificates made at test time for TLS, and [`tickets`], signed the way an
-//!   app's business server signs them.
+//!   app's business server signs them; [`ScratchDir`], a folder that goes with its test.
 //!
 //! ```no_run
 //! # async fn run(server: std::net::SocketAddr) {
@@ -41,4 +41,5 @@ pub use haproxy::Haproxy;
 pub use pki::TestPki;
 pub use proxy::FaultProxy;
 pub use redis::{RedisCluster, RedisServer};
+pub use scratch::ScratchDir;
 pub use server_process::ServerProcess;

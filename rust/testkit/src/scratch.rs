@@ -1,5 +1,5 @@
-//! What the process helpers need from the machine: a free loopback port, and a folder of their
-//! own for config files that disappears with them.
+//! What the process helpers (and tests) need from the machine: a free loopback port, and a folder
+//! of their own for config and data files that disappears with them.
 
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -18,10 +18,11 @@ pub(crate) fn free_port() -> Result<u16, String> {
 
 /// A new empty folder under the system's temporary folder, removed with everything in it when
 /// dropped.
-pub(crate) struct ScratchDir(PathBuf);
+pub struct ScratchDir(PathBuf);
 
 impl ScratchDir {
-    pub(crate) fn new(what: &str) -> Result<ScratchDir, String> {
+    /// Creates `tim-testkit-WHAT-PID-N` under the system's temporary folder.
+    pub fn new(what: &str) -> Result<ScratchDir, String> {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let name = format!(
             "tim-testkit-{what}-{}-{}",
@@ -35,7 +36,8 @@ impl ScratchDir {
         Ok(ScratchDir(path))
     }
 
-    pub(crate) fn path(&self) -> &Path {
+    /// The folder.
+    pub fn path(&self) -> &Path {
         &self.0
     }
 }
