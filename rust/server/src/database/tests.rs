@@ -1,18 +1,24 @@
 use super::schema::{self, APPLICATION_ID};
 use super::*;
 
-/// A data folder (not yet created) in a scratch folder of its own.
-struct TempDir(tim_testkit::ScratchDir, PathBuf);
+/// A data folder (not yet created) in a scratch folder of its own, removed with it.
+struct TempDir {
+    _scratch: tim_testkit::ScratchDir,
+    data: PathBuf,
+}
 
 impl TempDir {
     fn new(name: &str) -> Self {
         let scratch = tim_testkit::ScratchDir::new(&format!("db-{name}")).unwrap();
         let data = scratch.path().join("data");
-        TempDir(scratch, data)
+        TempDir {
+            _scratch: scratch,
+            data,
+        }
     }
 
     fn db(&self) -> PathBuf {
-        self.1.join(DB_FILE)
+        self.data.join(DB_FILE)
     }
 }
 
@@ -33,18 +39,18 @@ fn refusal(dir: &Path) -> String {
 #[tokio::test]
 async fn one_process_holds_the_folder_until_it_closes() {
     let dir = TempDir::new("lock");
-    let (database, _) = Database::open(&dir.1).unwrap();
+    let (database, _) = Database::open(&dir.data).unwrap();
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&dir.1).unwrap().permissions().mode();
+        let mode = std::fs::metadata(&dir.data).unwrap().permissions().mode();
         assert_eq!(
             mode & 0o777,
             0o700,
             "only the server's user reads the folder"
         );
     }
-    let reason = refusal(&dir.1);
+    let reason = refusal(&dir.data);
     assert!(reason.contains("in use by another tim-server"), "{reason}");
     assert!(
         reason.contains(&format!("pid {}", std::process::id())),
@@ -53,14 +59,14 @@ async fn one_process_holds_the_folder_until_it_closes() {
     database.close().await.unwrap();
     let err = database.write(vec![]).await.unwrap_err();
     assert!(err.0.contains("closed"), "{err}");
-    let (again, _) = Database::open(&dir.1).unwrap();
+    let (again, _) = Database::open(&dir.data).unwrap();
     again.close().await.unwrap();
 }
 
 #[tokio::test]
 async fn what_was_committed_is_read_back_and_a_kick_outlives_the_account() {
     let dir = TempDir::new("roundtrip");
-    let (database, snapshot) = Database::open(&dir.1).unwrap();
+    let (database, snapshot) = Database::open(&dir.data).unwrap();
     assert!(snapshot.accounts.is_empty() && snapshot.days.is_empty());
     let (alice, bob) = (account(7, "alice"), account(u64::MAX, "bob"));
     let day = StoredDay {
@@ -104,7 +110,7 @@ async fn what_was_committed_is_read_back_and_a_kick_outlives_the_account() {
     ];
     database.write(writes).await.unwrap();
     database.close().await.unwrap();
-    let (database, snapshot) = Database::open(&dir.1).unwrap();
+    let (database, snapshot) = Database::open(&dir.data).unwrap();
     assert_eq!(snapshot.accounts, [bob], "SDKAppIDs keep all 64 bits");
     assert_eq!(
         snapshot.invalidations,
@@ -119,7 +125,7 @@ async fn what_was_committed_is_read_back_and_a_kick_outlives_the_account() {
 #[tokio::test]
 async fn writes_queued_together_commit_together_in_order() {
     let dir = TempDir::new("group");
-    let (database, _) = Database::open(&dir.1).unwrap();
+    let (database, _) = Database::open(&dir.data).unwrap();
     let commits: Vec<_> = (0..200)
         .map(|i| {
             let user = format!("u{}", i % 10);
@@ -138,7 +144,7 @@ async fn writes_queued_together_commit_together_in_order() {
         commit.await.unwrap();
     }
     database.close().await.unwrap();
-    let (database, snapshot) = Database::open(&dir.1).unwrap();
+    let (database, snapshot) = Database::open(&dir.data).unwrap();
     // Each user's last write (i = 190..199) is a deletion for odd users, a registration for even.
     let mut users: Vec<_> = snapshot.accounts.into_iter().map(|a| a.user_id).collect();
     users.sort();
@@ -161,14 +167,14 @@ async fn a_database_of_every_earlier_version_migrates_and_keeps_its_rows() {
     assert_eq!(FIXTURES.len(), MIGRATIONS.len(), "a fixture per version");
     for version in 0..=current_version() {
         let dir = TempDir::new(&format!("v{version}"));
-        create_private_dir(&dir.1).unwrap();
+        create_private_dir(&dir.data).unwrap();
         let mut connection = Connection::open(dir.db()).unwrap();
         for v in 0..version {
             schema::migrate(&mut connection, v, v + 1).unwrap();
             connection.execute_batch(FIXTURES[v as usize]).unwrap();
         }
         drop(connection);
-        let (database, snapshot) = Database::open(&dir.1).unwrap();
+        let (database, snapshot) = Database::open(&dir.data).unwrap();
         assert_eq!(snapshot.migrated_from, version);
         if version >= 1 {
             assert_eq!(snapshot.accounts, [account(7, "alice")], "from {version}");
@@ -188,7 +194,7 @@ async fn a_database_of_every_earlier_version_migrates_and_keeps_its_rows() {
 #[test]
 fn a_newer_a_foreign_a_garbled_or_a_damaged_database_is_refused() {
     let newer = TempDir::new("newer");
-    create_private_dir(&newer.1).unwrap();
+    create_private_dir(&newer.data).unwrap();
     let connection = Connection::open(newer.db()).unwrap();
     connection
         .pragma_update(None, "application_id", APPLICATION_ID)
@@ -197,22 +203,22 @@ fn a_newer_a_foreign_a_garbled_or_a_damaged_database_is_refused() {
         .pragma_update(None, "user_version", current_version() + 1)
         .unwrap();
     drop(connection);
-    let reason = refusal(&newer.1);
+    let reason = refusal(&newer.data);
     assert!(reason.contains("newer than this tim-server's"), "{reason}");
 
     let foreign = TempDir::new("foreign");
-    create_private_dir(&foreign.1).unwrap();
+    create_private_dir(&foreign.data).unwrap();
     Connection::open(foreign.db())
         .unwrap()
         .execute_batch("CREATE TABLE notes (text TEXT)")
         .unwrap();
-    let reason = refusal(&foreign.1);
+    let reason = refusal(&foreign.data);
     assert!(reason.contains("another program"), "{reason}");
 
     let garbled = TempDir::new("garbled");
-    create_private_dir(&garbled.1).unwrap();
+    create_private_dir(&garbled.data).unwrap();
     std::fs::write(garbled.db(), vec![0x5a; 8192]).unwrap();
-    let reason = refusal(&garbled.1);
+    let reason = refusal(&garbled.data);
     assert!(
         reason.contains("not a readable SQLite database"),
         "{reason}"
@@ -220,7 +226,7 @@ fn a_newer_a_foreign_a_garbled_or_a_damaged_database_is_refused() {
 
     // A real database whose table pages were overwritten after it was written.
     let damaged = TempDir::new("damaged");
-    create_private_dir(&damaged.1).unwrap();
+    create_private_dir(&damaged.data).unwrap();
     let mut connection = Connection::open(damaged.db()).unwrap();
     connection.pragma_update(None, "page_size", 4096).unwrap();
     schema::migrate(&mut connection, 0, current_version()).unwrap();
@@ -240,7 +246,7 @@ fn a_newer_a_foreign_a_garbled_or_a_damaged_database_is_refused() {
         *byte = 0xa5;
     }
     std::fs::write(damaged.db(), bytes).unwrap();
-    let reason = refusal(&damaged.1);
+    let reason = refusal(&damaged.data);
     assert!(
         reason.contains("damaged") || reason.contains("not a readable"),
         "{reason}"
