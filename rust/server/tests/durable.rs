@@ -95,7 +95,7 @@ async fn figures_written(dir: &Path, logins: i64) {
 #[tokio::test]
 async fn a_sigkilled_server_keeps_accounts_kicks_and_figures() {
     let cwd = ScratchDir::new("durable-kill").unwrap();
-    let mut server = start_in(&cwd.path()).await;
+    let mut server = start_in(cwd.path()).await;
     let logs = server
         .wait_for_stderr("tim-data", WAIT)
         .await
@@ -129,7 +129,7 @@ async fn a_sigkilled_server_keeps_accounts_kicks_and_figures() {
 
     server.kill();
     let _ = server.wait(WAIT).await;
-    let server = start_in(&cwd.path()).await;
+    let server = start_in(cwd.path()).await;
     for user in ["alice", "bob", "carol"] {
         assert_eq!(account_status(&server, user).await, "Imported", "{user}");
     }
@@ -151,8 +151,8 @@ async fn a_sigkilled_server_keeps_accounts_kicks_and_figures() {
 #[tokio::test]
 async fn a_data_folder_serves_one_process_at_a_time() {
     let cwd = ScratchDir::new("durable-twice").unwrap();
-    let first = start_in(&cwd.path()).await;
-    let output = command(&cwd.path(), &[]).output().unwrap();
+    let first = start_in(cwd.path()).await;
+    let output = command(cwd.path(), &[]).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
@@ -164,7 +164,7 @@ async fn a_data_folder_serves_one_process_at_a_time() {
     // Another folder is another server.
     let other = cwd.path().join("other");
     let second = ServerProcess::start(
-        command(&cwd.path(), &["--data", other.to_str().unwrap()]),
+        command(cwd.path(), &["--data", other.to_str().unwrap()]),
         false,
     )
     .await
@@ -178,7 +178,7 @@ fn a_damaged_or_newer_database_stops_the_server_with_code_2() {
     let data = cwd.path().join("tim-data");
     std::fs::create_dir_all(&data).unwrap();
     std::fs::write(data.join("tim.db"), vec![0x42; 4096]).unwrap();
-    let output = command(&cwd.path(), &[]).output().unwrap();
+    let output = command(cwd.path(), &[]).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
@@ -193,7 +193,7 @@ fn a_damaged_or_newer_database_stops_the_server_with_code_2() {
         .unwrap();
     newer.pragma_update(None, "user_version", 999).unwrap();
     drop(newer);
-    let output = command(&cwd.path(), &[]).output().unwrap();
+    let output = command(cwd.path(), &[]).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("schema version 999"), "{stderr}");
@@ -202,7 +202,7 @@ fn a_damaged_or_newer_database_stops_the_server_with_code_2() {
 #[tokio::test]
 async fn a_backup_taken_while_serving_starts_a_server_with_the_same_accounts() {
     let cwd = ScratchDir::new("durable-backup").unwrap();
-    let server = start_in(&cwd.path()).await;
+    let server = start_in(cwd.path()).await;
     let import = r#"{"Accounts":["u1","u2","u3"]}"#;
     let answer = rest(&server, "im_open_login_svc/multiaccount_import", import).await;
     assert_eq!(code(&answer), 0, "{answer}");
@@ -215,7 +215,7 @@ async fn a_backup_taken_while_serving_starts_a_server_with_the_same_accounts() {
         .execute("VACUUM INTO ?1", [backup.to_str().unwrap()])
         .unwrap();
     let copy = ServerProcess::start(
-        command(&cwd.path(), &["--data", restored.to_str().unwrap()]),
+        command(cwd.path(), &["--data", restored.to_str().unwrap()]),
         false,
     )
     .await
@@ -229,7 +229,7 @@ async fn a_backup_taken_while_serving_starts_a_server_with_the_same_accounts() {
 #[tokio::test]
 async fn an_ephemeral_server_keeps_nothing() {
     let cwd = ScratchDir::new("durable-ephemeral").unwrap();
-    let mut server = ServerProcess::start(command(&cwd.path(), &["--ephemeral"]), false)
+    let mut server = ServerProcess::start(command(cwd.path(), &["--ephemeral"]), false)
         .await
         .unwrap();
     let answer = rest(
@@ -245,7 +245,7 @@ async fn an_ephemeral_server_keeps_nothing() {
         !cwd.path().join("tim-data").exists(),
         "nothing was written to the working directory"
     );
-    let server = ServerProcess::start(command(&cwd.path(), &["--ephemeral"]), false)
+    let server = ServerProcess::start(command(cwd.path(), &["--ephemeral"]), false)
         .await
         .unwrap();
     assert_eq!(account_status(&server, "carol").await, "NotImported");
