@@ -8,6 +8,12 @@ import {
   V2TimErrorCode,
 } from './types';
 
+/** The calls {@link V2TIMManager.watchCalls} tells of. @internal */
+export type CallWatched = 'initSDK' | 'unInitSDK' | 'login' | 'logout';
+
+/** Told of a call when it is sent (`result` undefined) and when it answered. @internal */
+export type CallWatcher = (method: CallWatched, result: V2TimCallback | undefined) => void;
+
 type EventName = 'onConnecting' | 'onConnectSuccess' | 'onConnectFailed' | 'onKickedOffline' | 'onUserSigExpired';
 
 /**
@@ -41,6 +47,8 @@ export class V2TIMManager {
   private transport: NativeTransport | undefined;
   /** Counts connected transports: only the newest one's events reach the listeners. */
   private generation = 0;
+  /** Told of the calls that change the login (see {@link V2TIMManager.watchCalls}). */
+  private readonly callWatchers = new Set<CallWatcher>();
 
   /**
    * @param connect - finds the native transport, or explains why there is none. Called lazily
@@ -69,7 +77,7 @@ export class V2TIMManager {
     config?: V2TimSDKConfig,
   ): Promise<V2TimValueCallback<boolean>> {
     const call = listener === undefined ? 0 : ++this.listenerCalls;
-    const result = await this.invoke<V2TimValueCallback<boolean>>('initSDK', { sdkAppID, logLevel, config });
+    const result = await this.watched('initSDK', this.invoke<V2TimValueCallback<boolean>>('initSDK', { sdkAppID, logLevel, config }));
     if (result.code === 0 && listener !== undefined && call > this.initListener.call) {
       // Set at the answer, as it was at the call: a removeSDKListener(listener) made since then
       // comes after it.
@@ -92,7 +100,7 @@ export class V2TIMManager {
     const transport = this.native();
     // Let go at the call: later calls reach a new instance even before this one answers.
     this.transport = undefined;
-    const result = await this.invoke<V2TimCallback>('unInitSDK', {}, transport);
+    const result = await this.watched('unInitSDK', this.invoke<V2TimCallback>('unInitSDK', {}, transport));
     if (typeof transport !== 'string') {
       transport.release();
     }
@@ -110,7 +118,7 @@ export class V2TIMManager {
    * @returns code 0, or e.g. 70001 (UserSig expired: get a new one), 7003 (bad UserID).
    */
   login(userID: string, userSig: string): Promise<V2TimCallback> {
-    return this.invoke('login', { userID, userSig });
+    return this.watched('login', this.invoke('login', { userID, userSig }));
   }
 
   /**
@@ -118,7 +126,7 @@ export class V2TIMManager {
    * resolves when the server answered the logout, within `requestTimeoutMs`.
    */
   logout(): Promise<V2TimCallback> {
-    return this.invoke('logout', {});
+    return this.watched('logout', this.invoke('logout', {}));
   }
 
   /** The logged-in UserID, or "" when not logged in. Answers at once, from local state. */
@@ -167,6 +175,40 @@ export class V2TIMManager {
     this.removedAt.set(listener, ++this.listenerCalls);
     if (this.initListener.listener === listener) {
       this.initListener = { listener: undefined, call: this.initListener.call };
+    }
+  }
+
+  /**
+   * Tells `watcher` of every `initSDK`, `unInitSDK`, `login` and `logout` made on this manager:
+   * once when it is sent (without an answer), once when it answered. For
+   * `react-native-tim-rs/react`, whose store follows the login through these and the SDK's
+   * events; apps use listeners.
+   * @returns a function that stops the watching.
+   * @internal
+   */
+  watchCalls(watcher: CallWatcher): () => void {
+    this.callWatchers.add(watcher);
+    return () => this.callWatchers.delete(watcher);
+  }
+
+  private watched<T extends V2TimCallback>(method: CallWatched, answer: Promise<T>): Promise<T> {
+    if (this.callWatchers.size === 0) {
+      return answer;
+    }
+    this.tell(method, undefined);
+    return answer.then((result) => {
+      this.tell(method, result);
+      return result;
+    });
+  }
+
+  private tell(method: CallWatched, result: V2TimCallback | undefined): void {
+    for (const watcher of [...this.callWatchers]) {
+      try {
+        watcher(method, result);
+      } catch (e) {
+        console.error(`react-native-tim-rs: a call watcher threw in ${method}:`, e);
+      }
     }
   }
 

@@ -310,15 +310,16 @@ function mockTransport(): NativeTransport {
     await turn();
     if (current()) emit('onConnecting');
     await turn();
-    if (current()) {
+    if (current() && userSig === '') {
+      // The server is reached, and refuses the ticket: logged out after the event, as the core.
       emit('onConnectSuccess');
-      if (userSig === '') {
-        end({ code: 70002, desc: 'UserSig is empty' });
-      } else {
-        status = 1;
-        user = userID;
-        account?.waiters.splice(0).forEach((reply) => reply(ok()));
-      }
+      end({ code: 70002, desc: 'UserSig is empty' });
+    } else if (current()) {
+      // Logged in before the event, as the core publishes its status before emitting it.
+      status = 1;
+      user = userID;
+      emit('onConnectSuccess');
+      account?.waiters.splice(0).forEach((reply) => reply(ok()));
     }
     return answer;
   }
