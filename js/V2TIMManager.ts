@@ -25,6 +25,10 @@ type EventName = 'onConnecting' | 'onConnectSuccess' | 'onConnectFailed' | 'onKi
  * the SDK serves other calls meanwhile. Events and answers reach JavaScript in the order the
  * core produced them: a login's `onConnecting` and `onConnectSuccess` come before `login`
  * resolves, on Node, Android and iOS alike.
+ *
+ * Each call acts on the SDK instance that exists when it is made, whatever was called before it
+ * and not yet answered: after `unInitSDK` (awaited or not) the next call reaches a new instance.
+ * Listener changes take effect in call order.
  */
 export class V2TIMManager {
   private readonly listeners = new Set<V2TimSDKListener>();
