@@ -3,11 +3,12 @@ import { Button, Platform, StatusBar, StyleSheet, Text, View } from 'react-nativ
 import { EventLog } from './src/EventLog';
 import { Field } from './src/Field';
 import { DEFAULT_SDK_APP_ID, DEFAULT_SERVER_URL, DEFAULT_USER_ID } from './src/defaults';
-import { LOGIN_STATUS_NAMES, type SessionForm, useTimSession } from './src/useTimSession';
+import { describeConnection, LOGIN_STATUS_NAMES, type SessionForm, useTimSession } from './src/useTimSession';
 
 /**
  * The example's one screen: what an app does with react-native-tim-rs (initSDK with a server URL,
- * login, logout, getLoginStatus) and everything the SDK answers or pushes, in order.
+ * login, logout, getLoginStatus), the login as state from its React hooks (status, user,
+ * connection), and everything the SDK answers or pushes, in order.
  */
 export default function App() {
   const [form, setForm] = useState<SessionForm>({
@@ -35,10 +36,10 @@ export default function App() {
       </View>
 
       <Text style={styles.status} accessibilityLiveRegion="polite">
-        Status:{' '}
-        {session.status === undefined ? 'unknown (not initialised)' : `${session.status} ${LOGIN_STATUS_NAMES[session.status]}`}
+        Status: {`${session.status} ${LOGIN_STATUS_NAMES[session.status]}`}
         {'   '}User: {session.user === '' ? '—' : session.user}
       </Text>
+      <Text style={styles.connection}>Connection: {describeConnection(session.connection)}</Text>
 
       <View style={styles.logHeader}>
         <Text style={styles.logTitle}>Events and answers, newest first</Text>
@@ -60,7 +61,8 @@ const styles = StyleSheet.create({
     paddingBottom: 24,
   },
   buttons: { flexDirection: 'row', justifyContent: 'space-between', marginVertical: 8 },
-  status: { fontSize: 15, fontWeight: '600', marginBottom: 8 },
+  status: { fontSize: 15, fontWeight: '600', marginBottom: 2 },
+  connection: { fontSize: 13, color: '#333', marginBottom: 8 },
   logHeader: { flexDirection: 'row', alignItems: 'center', justifyContent: 'space-between' },
   logTitle: { fontSize: 13, color: '#333' },
 });

@@ -8,6 +8,12 @@ import {
   V2TimErrorCode,
 } from './types';
 
+/** The calls {@link V2TIMManager.watchCalls} tells of. @internal */
+export type CallWatched = 'initSDK' | 'unInitSDK' | 'login' | 'logout';
+
+/** Told of a call when it is sent (`result` undefined) and when it answered. @internal */
+export type CallWatcher = (method: CallWatched, result: V2TimCallback | undefined) => void;
+
 type EventName = 'onConnecting' | 'onConnectSuccess' | 'onConnectFailed' | 'onKickedOffline' | 'onUserSigExpired';
 
 /**
@@ -19,11 +25,34 @@ type EventName = 'onConnecting' | 'onConnectSuccess' | 'onConnectFailed' | 'onKi
  * the SDK serves other calls meanwhile. Events and answers reach JavaScript in the order the
  * core produced them: a login's `onConnecting` and `onConnectSuccess` come before `login`
  * resolves, on Node, Android and iOS alike.
+ *
+ * Each call acts on the SDK instance that exists when it is made, whatever was called before it
+ * and not yet answered: after `unInitSDK` (awaited or not) the next call reaches a new instance.
+ * Listener changes take effect in call order.
  */
 export class V2TIMManager {
   private readonly listeners = new Set<V2TimSDKListener>();
-  private initListener: V2TimSDKListener | undefined;
-  private transport: NativeTransport | null | undefined;
+  /**
+   * The listener `initSDK` set, and the number of the call that set it. Listener changes take
+   * effect in call order although `initSDK` sets its listener at its answer: an answer older
+   * than the listener's installer, or than a `removeSDKListener` of that listener, changes
+   * nothing (see {@link V2TIMManager.initSDK}).
+   */
+  private initListener: { listener: V2TimSDKListener | undefined; call: number } = { listener: undefined, call: 0 };
+  /** The number of the last `removeSDKListener` call of each listener. */
+  private readonly removedAt = new WeakMap<V2TimSDKListener, number>();
+  /** Counts `initSDK` and `removeSDKListener` calls, in call order. */
+  private listenerCalls = 0;
+  /**
+   * The instance later calls go to, or none yet (the next call connects one). `unInitSDK` lets
+   * go of it at its call, so that a call made after it reaches a new instance, whenever the
+   * `unInitSDK` answers.
+   */
+  private transport: NativeTransport | undefined;
+  /** Counts connected transports: only the newest one's events reach the listeners. */
+  private generation = 0;
+  /** Told of the calls that change the login (see {@link V2TIMManager.watchCalls}). */
+  private readonly callWatchers = new Set<CallWatcher>();
 
   /**
    * @param connect - finds the native transport, or explains why there is none. Called lazily
@@ -36,7 +65,10 @@ export class V2TIMManager {
    * @param sdkAppID - the app's SDKAppID.
    * @param logLevel - how much the SDK logs.
    * @param listener - receives SDK events; a second successful `initSDK` replaces it (one that
-   *   fails leaves the listener as it was).
+   *   fails leaves the listener as it was). It is set when the call answers 0, with the effect
+   *   it had at the call: a `removeSDKListener(listener)` made after this call, even before its
+   *   answer, leaves it removed, and a later `initSDK`'s listener is never replaced by an earlier
+   *   call's. Without a listener the current one stays.
    * @param config - where the server is (`serverUrl`) and timeouts. `ws://` is accepted only
    *   for loopback and private-network addresses unless `allowCleartext` is set.
    * @returns `data: true` on success; 90101 when initialised for another app; 6017 for a bad
@@ -48,9 +80,13 @@ export class V2TIMManager {
     listener?: V2TimSDKListener,
     config?: V2TimSDKConfig,
   ): Promise<V2TimValueCallback<boolean>> {
-    const result = await this.invoke<V2TimValueCallback<boolean>>('initSDK', { sdkAppID, logLevel, config });
-    if (result.code === 0 && listener !== undefined) {
-      this.initListener = listener;
+    const call = listener === undefined ? 0 : ++this.listenerCalls;
+    const result = await this.watched('initSDK', this.invoke<V2TimValueCallback<boolean>>('initSDK', { sdkAppID, logLevel, config }));
+    if (result.code === 0 && listener !== undefined && call > this.initListener.call) {
+      // Set at the answer, as it was at the call: a removeSDKListener(listener) made since then
+      // comes after it.
+      const removed = (this.removedAt.get(listener) ?? 0) > call;
+      this.initListener = { listener: removed ? undefined : listener, call };
     }
     return result;
   }
@@ -58,12 +94,19 @@ export class V2TIMManager {
   /**
    * Logs out if needed and releases the SDK. Call after `logout` when the app is done with IM.
    * Answers within `requestTimeoutMs` (the server's logout answer is awaited that long at most).
+   *
+   * It acts on the instance that exists when it is called, at once: a call made after it, even
+   * before it answers, reaches a new instance (needing `initSDK`, answering 6013 before), and
+   * that instance is never torn down by this answer. A login under way answers 7009. Listeners
+   * stay: they hear the new instance.
    */
   async unInitSDK(): Promise<V2TimCallback> {
-    const result = await this.invoke<V2TimCallback>('unInitSDK', {});
-    if (result.code === 0) {
-      this.transport?.release?.();
-      this.transport = undefined;
+    const transport = this.native();
+    // Let go at the call: later calls reach a new instance even before this one answers.
+    this.transport = undefined;
+    const result = await this.watched('unInitSDK', this.invoke<V2TimCallback>('unInitSDK', {}, transport));
+    if (typeof transport !== 'string') {
+      transport.release();
     }
     return result;
   }
@@ -79,7 +122,7 @@ export class V2TIMManager {
    * @returns code 0, or e.g. 70001 (UserSig expired: get a new one), 7003 (bad UserID).
    */
   login(userID: string, userSig: string): Promise<V2TimCallback> {
-    return this.invoke('login', { userID, userSig });
+    return this.watched('login', this.invoke('login', { userID, userSig }));
   }
 
   /**
@@ -87,7 +130,7 @@ export class V2TIMManager {
    * resolves when the server answered the logout, within `requestTimeoutMs`.
    */
   logout(): Promise<V2TimCallback> {
-    return this.invoke('logout', {});
+    return this.watched('logout', this.invoke('logout', {}));
   }
 
   /** The logged-in UserID, or "" when not logged in. Answers at once, from local state. */
@@ -127,16 +170,61 @@ export class V2TIMManager {
     this.listeners.add(listener);
   }
 
-  /** Removes a listener added with `addSDKListener`, or the one `initSDK` set. */
+  /**
+   * Removes a listener added with `addSDKListener`, or the one `initSDK` set, at once: also one
+   * that an `initSDK` not yet answered is about to set (changes take effect in call order).
+   */
   removeSDKListener(listener: V2TimSDKListener): void {
     this.listeners.delete(listener);
-    if (this.initListener === listener) {
-      this.initListener = undefined;
+    this.removedAt.set(listener, ++this.listenerCalls);
+    if (this.initListener.listener === listener) {
+      this.initListener = { listener: undefined, call: this.initListener.call };
     }
   }
 
-  private async invoke<T extends V2TimCallback>(method: string, params: object): Promise<T> {
-    const transport = this.native();
+  /**
+   * Tells `watcher` of every `initSDK`, `unInitSDK`, `login` and `logout` made on this manager:
+   * once when it is sent (without an answer), once when it answered. For
+   * `react-native-tim-rs/react`, whose store follows the login through these and the SDK's
+   * events; apps use listeners.
+   * @returns a function that stops the watching.
+   * @internal
+   */
+  watchCalls(watcher: CallWatcher): () => void {
+    this.callWatchers.add(watcher);
+    return () => this.callWatchers.delete(watcher);
+  }
+
+  private watched<T extends V2TimCallback>(method: CallWatched, answer: Promise<T>): Promise<T> {
+    if (this.callWatchers.size === 0) {
+      return answer;
+    }
+    this.tell(method, undefined);
+    return answer.then((result) => {
+      this.tell(method, result);
+      return result;
+    });
+  }
+
+  private tell(method: CallWatched, result: V2TimCallback | undefined): void {
+    for (const watcher of [...this.callWatchers]) {
+      try {
+        watcher(method, result);
+      } catch (e) {
+        console.error(`react-native-tim-rs: a call watcher threw in ${method}:`, e);
+      }
+    }
+  }
+
+  /**
+   * Sends one call, to `transport` or else to the current instance, chosen now: the call acts on
+   * the instance that exists when it is made.
+   */
+  private async invoke<T extends V2TimCallback>(
+    method: string,
+    params: object,
+    transport: NativeTransport | string = this.native(),
+  ): Promise<T> {
     if (typeof transport === 'string') {
       return failure(V2TimErrorCode.ERR_SDK_NOT_INITIALIZED, transport);
     }
@@ -154,12 +242,17 @@ export class V2TIMManager {
   }
 
   private native(): NativeTransport | string {
-    if (this.transport === undefined || this.transport === null) {
+    if (this.transport === undefined) {
       const found = this.connect();
       if (typeof found === 'string') {
         return found;
       }
-      found.subscribe((json) => this.dispatch(json));
+      const generation = ++this.generation;
+      // An instance that unInitSDK let go of still speaks until a newer one is connected; then
+      // only the newer one does (on React Native both hear the same native module).
+      found.subscribe((json) => {
+        if (generation === this.generation) this.dispatch(json);
+      });
       this.transport = found;
     }
     return this.transport;
@@ -173,7 +266,7 @@ export class V2TIMManager {
     } catch {
       return;
     }
-    const targets = [this.initListener, ...this.listeners].filter((l) => l !== undefined);
+    const targets = [this.initListener.listener, ...this.listeners].filter((l) => l !== undefined);
     for (const listener of new Set(targets)) {
       try {
         if (event.type === 'onConnectFailed') {

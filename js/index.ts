@@ -11,6 +11,10 @@
  * const res = await TencentImSDKPlugin.v2TIMManager.login(userID, userSig);
  * if (res.code !== 0) console.warn(res.code, res.desc);
  * ```
+ *
+ * React apps can read the login as state instead: see `react-native-tim-rs/react`.
+ *
+ * @module react-native-tim-rs
  */
 import { V2TIMManager } from './V2TIMManager';
 import { reactNativeTransport } from './reactNative';

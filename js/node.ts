@@ -46,7 +46,8 @@ function loadAddon(): Addon | string {
  * A transport over one addon bridge: one SDK instance, created at the first call. From a
  * successful `initSDK` until `unInitSDK` it holds Node's event loop open, as a connection would:
  * a script that awaits an SDK event (a kick, an expiry) is not cut short, and one that unInits
- * exits by itself.
+ * exits by itself. The manager hands each instance the calls made while it was current and
+ * releases it when its `unInitSDK` answers, so `release` destroys this instance's bridge only.
  */
 function nodeTransport(): NativeTransport | string {
   const addon = loadAddon();
@@ -54,13 +55,15 @@ function nodeTransport(): NativeTransport | string {
     return addon;
   }
   let bridge: NativeBridge | null = null;
+  let released = false;
   let keepAlive: ReturnType<typeof setInterval> | undefined;
   let onEvent: (json: string) => void = () => {};
   return {
     async call(method, paramsJson) {
       bridge ??= new addon.NativeBridge((json) => onEvent(json));
       const answer = await bridge.call(method, paramsJson);
-      if (method === 'initSDK' && keepAlive === undefined && (JSON.parse(answer) as { code: number }).code === 0) {
+      // An initSDK that answers after release must not hold the loop for a destroyed bridge.
+      if (method === 'initSDK' && !released && keepAlive === undefined && (JSON.parse(answer) as { code: number }).code === 0) {
         keepAlive = setInterval(() => {}, 2 ** 31 - 1);
       }
       return answer;
@@ -69,6 +72,7 @@ function nodeTransport(): NativeTransport | string {
       onEvent = listener;
     },
     release() {
+      released = true;
       clearInterval(keepAlive);
       keepAlive = undefined;
       bridge?.destroy();

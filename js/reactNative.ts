@@ -16,13 +16,14 @@ export const NOT_LINKED =
  */
 export function reactNativeTransport(): NativeTransport | string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { NativeEventEmitter, NativeModules } = require('react-native') as typeof import('react-native');
+  const { AppState, NativeEventEmitter, NativeModules } = require('react-native') as typeof import('react-native');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const turbo = (require('./NativeTencentImSDK') as typeof import('./NativeTencentImSDK')).default;
   const module = turbo ?? NativeModules.TencentImSDK;
   if (module === null || module === undefined) {
     return NOT_LINKED;
   }
+  hearAppState(AppState, module);
   let subscription: { remove(): void } | undefined;
   return {
     call: (method, paramsJson) => module.call(method, paramsJson),
@@ -35,4 +36,34 @@ export function reactNativeTransport(): NativeTransport | string {
       subscription = undefined;
     },
   };
+}
+
+/** How long in the background makes the SDK check its connection when the app comes back. */
+export const BACKGROUND_CHECK_MS = 5000;
+
+let hearing = false;
+
+/**
+ * Once per app: when the app comes to the foreground after {@link BACKGROUND_CHECK_MS} or more
+ * in the background, tells the core at once, as `callExperimentalAPI('networkChanged')` does: a
+ * reconnect waiting out its backoff (the phone may have slept, or changed networks) retries now.
+ * The core ignores it when not initialised or not logged in.
+ */
+function hearAppState(appState: typeof import('react-native').AppState | undefined, module: { call(method: string, paramsJson: string): Promise<string> }): void {
+  if (hearing || typeof appState?.addEventListener !== 'function') {
+    return;
+  }
+  hearing = true;
+  let backgroundSince: number | undefined;
+  appState.addEventListener('change', (state) => {
+    if (state === 'background') {
+      backgroundSince ??= Date.now();
+    } else if (state === 'active') {
+      const away = backgroundSince === undefined ? 0 : Date.now() - backgroundSince;
+      backgroundSince = undefined;
+      if (away >= BACKGROUND_CHECK_MS) {
+        module.call('callExperimentalAPI', JSON.stringify({ api: 'networkChanged' })).catch(() => {});
+      }
+    }
+  });
 }

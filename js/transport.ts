@@ -7,12 +7,13 @@ export interface NativeTransport {
   call(method: string, paramsJson: string): Promise<string>;
   /**
    * Delivers every event as `{"type","data"}` JSON to `onEvent`. Called once per transport the
-   * manager's `connect` hands it.
+   * manager's `connect` hands it. The manager hands on the events of its newest transport only.
    */
   subscribe(onEvent: (eventJson: string) => void): void;
   /**
-   * Called after `unInitSDK` succeeded: the host lets go of what it holds, the event
-   * subscription first (the next call connects and subscribes again).
+   * Called when the `unInitSDK` made on this transport has answered: the host lets go of what it
+   * holds, the event subscription first. The manager stopped sending calls here when that
+   * `unInitSDK` was made: calls made after it connected a new transport, which subscribed again.
    */
   release(): void;
 }

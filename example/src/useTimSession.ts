@@ -6,6 +6,7 @@ import {
   type V2TimSDKListener,
   type V2TimValueCallback,
 } from 'react-native-tim-rs';
+import { type ConnectionState, useConnectionState, useLoginStatus, useLoginUser } from 'react-native-tim-rs/react';
 
 /** One line of the event log: an SDK event, or a call and its `{code, desc}`. */
 export interface LogEntry {
@@ -31,22 +32,35 @@ export const LOGIN_STATUS_NAMES: Readonly<Record<number, string>> = {
   [V2TimLoginStatus.V2TIM_STATUS_LOGOUT]: 'logged out',
 };
 
+/** The connection as one line, for display. */
+export function describeConnection(connection: ConnectionState): string {
+  switch (connection.state) {
+    case 'failed':
+      return `failed (${connection.code}: ${connection.desc}), retrying if logged in`;
+    case 'kicked':
+      return 'kicked: another device logged in as this user';
+    case 'expired':
+      return 'UserSig expired: get a new one and log in again';
+    default:
+      return connection.state;
+  }
+}
+
 /** The log keeps the newest entries only, so a long reconnect loop cannot grow it forever. */
 const MAX_LOG_ENTRIES = 200;
 
 const manager = TencentImSDKPlugin.v2TIMManager;
 
 /**
- * The SDK session behind the screen: the calls the buttons make, the SDK's events, and the login
- * status and user as the SDK reports them.
- *
- * Status and user are always asked of the SDK (`getLoginStatus`, `getLoginUser`) after a call or an
- * event, never tracked by the app, so that the screen shows what the SDK really thinks: that is
- * the point of an example.
+ * The SDK session behind the screen: the calls the buttons make, the SDK's events in a log, and
+ * the login as state from react-native-tim-rs/react's hooks (status, user, connection), which
+ * re-render the screen whenever the SDK's answers or events change them: the app tracks nothing
+ * itself, so the screen shows what the SDK really thinks.
  */
 export function useTimSession() {
-  const [status, setStatus] = useState<V2TimLoginStatus | undefined>(undefined);
-  const [user, setUser] = useState('');
+  const status = useLoginStatus();
+  const user = useLoginUser();
+  const connection = useConnectionState();
   const [log, setLog] = useState<LogEntry[]>([]);
   const nextId = useRef(0);
 
@@ -64,39 +78,19 @@ export function useTimSession() {
     [append],
   );
 
-  const refresh = useCallback(async () => {
-    const [statusResult, userResult] = await Promise.all([manager.getLoginStatus(), manager.getLoginUser()]);
-    // Before initSDK both answer an error code (6013): the app then shows "unknown", not a guess.
-    setStatus(statusResult.code === 0 ? statusResult.data : undefined);
-    setUser(userResult.code === 0 ? (userResult.data ?? '') : '');
-    return statusResult;
-  }, []);
-
   // Events go to a listener added for this component's lifetime (not the one initSDK takes), so
   // that a remount (Fast Refresh, navigation) neither loses events nor logs them twice.
   useEffect(() => {
     const listener: V2TimSDKListener = {
       onConnecting: () => append('event', 'onConnecting'),
-      onConnectSuccess: () => {
-        append('event', 'onConnectSuccess');
-        void refresh();
-      },
-      onConnectFailed: (code, desc) => {
-        append('event', `onConnectFailed(${code}, "${desc}")`);
-        void refresh();
-      },
-      onKickedOffline: () => {
-        append('event', 'onKickedOffline: another device logged in as this user');
-        void refresh();
-      },
-      onUserSigExpired: () => {
-        append('event', 'onUserSigExpired: get a new UserSig and log in again');
-        void refresh();
-      },
+      onConnectSuccess: () => append('event', 'onConnectSuccess'),
+      onConnectFailed: (code, desc) => append('event', `onConnectFailed(${code}, "${desc}")`),
+      onKickedOffline: () => append('event', 'onKickedOffline: another device logged in as this user'),
+      onUserSigExpired: () => append('event', 'onUserSigExpired: get a new UserSig and log in again'),
     };
     manager.addSDKListener(listener);
     return () => manager.removeSDKListener(listener);
-  }, [append, refresh]);
+  }, [append]);
 
   const init = useCallback(
     async ({ sdkAppID, serverUrl }: Pick<SessionForm, 'sdkAppID' | 'serverUrl'>) => {
@@ -105,9 +99,8 @@ export function useTimSession() {
         serverUrl: serverUrl.trim(),
       });
       logResult(`initSDK(${sdkAppID.trim()})`, result);
-      await refresh();
     },
-    [logResult, refresh],
+    [logResult],
   );
 
   const login = useCallback(
@@ -115,22 +108,21 @@ export function useTimSession() {
       // The UserSig is a credential: it is sent, never written to the log.
       const result = await manager.login(userID.trim(), userSig.trim());
       logResult(`login("${userID.trim()}")`, result);
-      await refresh();
     },
-    [logResult, refresh],
+    [logResult],
   );
 
   const logout = useCallback(async () => {
     logResult('logout()', await manager.logout());
-    await refresh();
-  }, [logResult, refresh]);
+  }, [logResult]);
 
+  /** Asks the SDK directly, beside what the hooks show (before initSDK it answers 6013). */
   const getStatus = useCallback(async () => {
-    const result = await refresh();
+    const result = await manager.getLoginStatus();
     logResult('getLoginStatus()', result, result.data !== undefined ? ` ${LOGIN_STATUS_NAMES[result.data]}` : '');
-  }, [logResult, refresh]);
+  }, [logResult]);
 
   const clearLog = useCallback(() => setLog([]), []);
 
-  return { status, user, log, init, login, logout, getStatus, clearLog };
+  return { status, user, connection, log, init, login, logout, getStatus, clearLog };
 }

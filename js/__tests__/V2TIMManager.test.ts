@@ -152,3 +152,136 @@ describe('V2TIMManager', () => {
     expect(refused.onKickedOffline).not.toHaveBeenCalled();
   });
 });
+
+/**
+ * An SDK instance per transport, as on Node (each transport is a bridge of its own): initSDK and
+ * unInitSDK change its state, a released instance answers 6013 like a destroyed bridge, and the
+ * test decides when unInitSDK answers (the core waits up to requestTimeoutMs for the server).
+ */
+function instances() {
+  const made: Array<{ initialised: boolean; released: boolean; emit: (type: string) => void }> = [];
+  const pendingUnInits: Array<() => void> = [];
+  const connect = (): NativeTransport => {
+    let onEvent: (json: string) => void = () => {};
+    const instance = { initialised: false, released: false, emit: (type: string) => onEvent(JSON.stringify({ type, data: null })) };
+    made.push(instance);
+    const answer = (code: number, data?: unknown) => JSON.stringify({ code, desc: code === 0 ? 'ok' : 'not initialised', data });
+    return {
+      async call(method) {
+        if (instance.released) return answer(6013);
+        if (method === 'initSDK') {
+          instance.initialised = true;
+          return answer(0, true);
+        }
+        if (method === 'unInitSDK') {
+          // The core takes the engine at the call; the answer comes when the server answered.
+          instance.initialised = false;
+          await new Promise<void>((resolve) => pendingUnInits.push(resolve));
+          return answer(0);
+        }
+        return answer(instance.initialised ? 0 : 6013);
+      },
+      subscribe(listener) {
+        onEvent = listener;
+      },
+      release() {
+        instance.released = true;
+      },
+    };
+  };
+  const answerUnInits = async () => {
+    pendingUnInits.splice(0).forEach((resolve) => resolve());
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  return { connect, made, answerUnInits };
+}
+
+describe('calls act on the instance that existed when they were made', () => {
+  it('an unInitSDK not awaited releases its own instance, not the one initSDK made after it', async () => {
+    const { connect, made, answerUnInits } = instances();
+    const manager = new V2TIMManager(connect);
+    await manager.initSDK(1, LogLevelEnum.V2TIM_LOG_NONE);
+    const unInit = manager.unInitSDK();
+    await expect(manager.initSDK(1, LogLevelEnum.V2TIM_LOG_NONE)).resolves.toMatchObject({ code: 0 });
+    await answerUnInits();
+    await expect(unInit).resolves.toEqual({ code: 0, desc: 'ok' });
+    await expect(manager.login('alice', 'sig')).resolves.toMatchObject({ code: 0 });
+    expect(made.map((i) => i.released)).toEqual([true, false]);
+  });
+
+  it('events of an instance being unInitialised stop once a newer one is connected', async () => {
+    const { connect, made, answerUnInits } = instances();
+    const manager = new V2TIMManager(connect);
+    const listener: V2TimSDKListener = { onConnecting: jest.fn(), onKickedOffline: jest.fn() };
+    await manager.initSDK(1, LogLevelEnum.V2TIM_LOG_NONE, listener);
+    const unInit = manager.unInitSDK();
+    made[0]?.emit('onConnecting');
+    expect(listener.onConnecting).toHaveBeenCalledTimes(1);
+    await manager.initSDK(1, LogLevelEnum.V2TIM_LOG_NONE, listener);
+    made[0]?.emit('onKickedOffline');
+    made[1]?.emit('onKickedOffline');
+    expect(listener.onKickedOffline).toHaveBeenCalledTimes(1);
+    await answerUnInits();
+    await unInit;
+    made[1]?.emit('onKickedOffline');
+    expect(listener.onKickedOffline).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('listener changes take effect in call order', () => {
+  it('removeSDKListener right after initSDK, before its answer, removes the listener', async () => {
+    const { transport, emit } = fakeTransport();
+    const manager = new V2TIMManager(() => transport);
+    const listener: V2TimSDKListener = { onKickedOffline: jest.fn() };
+    const init = manager.initSDK(1, LogLevelEnum.V2TIM_LOG_NONE, listener);
+    manager.removeSDKListener(listener);
+    await init;
+    emit('onKickedOffline');
+    expect(listener.onKickedOffline).not.toHaveBeenCalled();
+  });
+
+  it('a later initSDK wins, and removing the old listener does not undo a newer initSDK', async () => {
+    const { transport, emit } = fakeTransport();
+    const manager = new V2TIMManager(() => transport);
+    const old: V2TimSDKListener = { onKickedOffline: jest.fn() };
+    const next: V2TimSDKListener = { onKickedOffline: jest.fn() };
+    await manager.initSDK(1, LogLevelEnum.V2TIM_LOG_NONE, old);
+    const init = manager.initSDK(1, LogLevelEnum.V2TIM_LOG_NONE, next);
+    manager.removeSDKListener(old);
+    await init;
+    emit('onKickedOffline');
+    expect(old.onKickedOffline).not.toHaveBeenCalled();
+    expect(next.onKickedOffline).toHaveBeenCalledTimes(1);
+  });
+
+  it('an initSDK answered after a newer one does not bring its listener back', async () => {
+    // Two transports whose answers the test releases in the order it likes.
+    const held: Array<{ transport: number; method: string; answer: () => void }> = [];
+    const subscribers: Array<(json: string) => void> = [];
+    const connect = (): NativeTransport => {
+      const index = subscribers.length;
+      return {
+        call: (method) =>
+          new Promise((resolve) => held.push({ transport: index, method, answer: () => resolve('{"code":0,"desc":"ok","data":true}') })),
+        subscribe: (onEvent) => subscribers.push(onEvent),
+        release: () => {},
+      };
+    };
+    const manager = new V2TIMManager(connect);
+    const first: V2TimSDKListener = { onKickedOffline: jest.fn() };
+    const second: V2TimSDKListener = { onKickedOffline: jest.fn() };
+    const one = manager.initSDK(1, LogLevelEnum.V2TIM_LOG_NONE, first);
+    const unInit = manager.unInitSDK();
+    const two = manager.initSDK(1, LogLevelEnum.V2TIM_LOG_NONE, second);
+    expect(held.map((h) => [h.transport, h.method])).toEqual([
+      [0, 'initSDK'],
+      [0, 'unInitSDK'],
+      [1, 'initSDK'],
+    ]);
+    for (const index of [2, 0, 1]) held[index]?.answer();
+    await Promise.all([one, unInit, two]);
+    subscribers[1]?.(JSON.stringify({ type: 'onKickedOffline', data: null }));
+    expect(second.onKickedOffline).toHaveBeenCalledTimes(1);
+    expect(first.onKickedOffline).not.toHaveBeenCalled();
+  });
+});

@@ -110,3 +110,47 @@ test('after a server restart the client comes back by itself', async () => {
     await server.stop();
   }
 });
+
+test('an unInitSDK not awaited tears down its own instance, not the one initSDK made after it', async () => {
+  const server = await startServer();
+  const manager = createV2TIMManager();
+  const events = eventRecorder();
+  await manager.initSDK(APP, LogLevelEnum.V2TIM_LOG_NONE, events.listener, fast(server.url));
+  try {
+    assert.equal((await manager.login('alice', sign('alice'))).code, 0);
+    const unInit = manager.unInitSDK();
+    assert.deepEqual(await manager.initSDK(APP, LogLevelEnum.V2TIM_LOG_NONE, events.listener, fast(server.url)), { code: 0, desc: 'ok', data: true });
+    assert.deepEqual(await unInit, { code: 0, desc: 'ok' });
+    assert.deepEqual(await manager.login('alice', sign('alice')), { code: 0, desc: 'ok' });
+    assert.equal((await manager.getLoginUser()).data, 'alice');
+    // The new instance's events still reach the listener: a second device kicks it.
+    const kicked = events.next('onKickedOffline');
+    const other = createV2TIMManager();
+    await other.initSDK(APP, LogLevelEnum.V2TIM_LOG_NONE, undefined, fast(server.url));
+    assert.equal((await other.login('alice', sign('alice'))).code, 0);
+    await kicked;
+    await other.unInitSDK();
+  } finally {
+    await manager.unInitSDK();
+    await server.stop();
+  }
+});
+
+test('removeSDKListener right after initSDK takes effect after it, in call order', async () => {
+  const server = await startServer();
+  const manager = createV2TIMManager();
+  const removed = eventRecorder();
+  const kept = eventRecorder();
+  manager.addSDKListener(kept.listener);
+  const init = manager.initSDK(APP, LogLevelEnum.V2TIM_LOG_NONE, removed.listener, fast(server.url));
+  manager.removeSDKListener(removed.listener);
+  try {
+    assert.equal((await init).code, 0);
+    assert.equal((await manager.login('alice', sign('alice'))).code, 0);
+    assert.deepEqual(kept.seen.map((e) => e.type), ['onConnecting', 'onConnectSuccess']);
+    assert.deepEqual(removed.seen, []);
+  } finally {
+    await manager.unInitSDK();
+    await server.stop();
+  }
+});

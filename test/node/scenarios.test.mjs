@@ -16,7 +16,9 @@ test.after(() => server.stop());
 
 function argument(value) {
   if (value !== null && typeof value === 'object' && 'ticket' in value) return sign(value.ticket);
-  if (value !== null && typeof value === 'object' && 'config' in value) return { serverUrl: server.url };
+  if (value !== null && typeof value === 'object' && 'config' in value) {
+    return { serverUrl: server.url, ...(value.config === true ? {} : value.config) };
+  }
   return value === null ? undefined : value;
 }
 
@@ -39,14 +41,20 @@ for (const { name, steps } of scenarios) {
     const events = eventRecorder();
     manager.addSDKListener(events.listener);
     try {
-      for (const [method, args, expected] of steps) {
+      for (const [method, args, { events: heard = [], ...expected }] of steps) {
+        events.seen.length = 0;
+        let result = {};
         if (method === '$kick') {
           await kick(events, args[0]);
-          continue;
+        } else {
+          result = await manager[method](...args.map(argument));
         }
-        const result = await manager[method](...args.map(argument));
         const seen = Object.fromEntries(Object.keys(expected).map((key) => [key, result[key]]));
-        assert.deepEqual({ step: method, args, ...seen }, { step: method, args, ...expected }, result.desc);
+        assert.deepEqual(
+          { step: method, args, ...seen, events: events.seen.map((e) => e.type) },
+          { step: method, args, ...expected, events: heard },
+          result.desc,
+        );
       }
     } finally {
       await manager.unInitSDK();

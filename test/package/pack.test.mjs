@@ -64,6 +64,8 @@ test('a development tarball ships the app-facing files and this platform\'s Node
     'lib/index.d.ts',
     'lib/node.js',
     'lib/jest/index.js',
+    'lib/react.js',
+    'lib/react.d.ts',
     hostAddon,
     'android/build.gradle',
     'android/src/main/java/com/timrs/TimNative.java',
