@@ -68,20 +68,24 @@ async fn today(server: &ServerProcess) -> Value {
     answer["Result"][0].clone()
 }
 
-/// Waits until the database in `dir` holds `logins` logins today: the figures are written a
-/// second apart, and this is how a test knows they were.
-async fn figures_written(dir: &Path, logins: i64) {
+/// Waits until the database in `dir` holds today's figures as `getappinfo` answered them (its
+/// `LoginTimes` and `RegistUserNumOneDay`): the figures are written a second apart, and this is
+/// how a test knows that the last of them were.
+async fn figures_written(dir: &Path, figures: &Value) {
+    let number = |field: &str| figures[field].as_str().and_then(|n| n.parse::<i64>().ok());
+    let wanted = (number("LoginTimes"), number("RegistUserNumOneDay"));
     let db = dir.join("tim.db");
     let written = async {
         loop {
             let stored = rusqlite::Connection::open(&db).ok().and_then(|c| {
-                c.query_row("SELECT max(logins) FROM days", [], |row| {
-                    row.get::<_, Option<i64>>(0)
-                })
+                c.query_row(
+                    "SELECT logins, registered FROM days ORDER BY day DESC LIMIT 1",
+                    [],
+                    |row| Ok((Some(row.get::<_, i64>(0)?), Some(row.get::<_, i64>(1)?))),
+                )
                 .ok()
-                .flatten()
             });
-            if stored.is_some_and(|n| n >= logins) {
+            if stored == Some(wanted) {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -89,7 +93,7 @@ async fn figures_written(dir: &Path, logins: i64) {
     };
     tokio::time::timeout(WAIT, written)
         .await
-        .expect("the figures reach the database");
+        .unwrap_or_else(|_| panic!("the figures {wanted:?} reach the database"));
 }
 
 #[tokio::test]
@@ -125,7 +129,7 @@ async fn a_sigkilled_server_keeps_accounts_kicks_and_figures() {
     assert_eq!(code(&answer), 0, "{answer}");
     assert_eq!(login_code(&server, "alice", &before_kick).await, 70052);
     let figures = today(&server).await;
-    figures_written(&cwd.path().join("tim-data"), 2).await;
+    figures_written(&cwd.path().join("tim-data"), &figures).await;
 
     server.kill();
     let _ = server.wait(WAIT).await;
