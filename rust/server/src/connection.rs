@@ -194,7 +194,7 @@ impl<'a> Session<'a> {
             session_id: format!("{:016x}", rand::random::<u64>()),
             platform: request.platform,
             instance_id: request.instance_id.clone(),
-            node: shared.registry.node().to_owned(),
+            node: shared.registry.node(),
         };
         let attempt = LoginAttempt {
             session: info.clone(),
@@ -333,9 +333,10 @@ impl<'a> Session<'a> {
     async fn close(self, mut socket: WebSocket, end: End) {
         let shared = self.shared;
         shared.hub.disconnect(&self.info.session_id);
-        // A kicked or replaced session was taken off by the login that displaced it, and a node
-        // shutting down has taken off all of its sessions at once.
-        if !matches!(end, End::Ended(_) | End::ShuttingDown)
+        // A node shutting down has taken off all of its sessions at once. A kicked or replaced
+        // session was taken off by the login that displaced it; its removal takes it off this
+        // node's index too.
+        if !matches!(end, End::ShuttingDown)
             && let Err(e) = shared
                 .registry
                 .remove(&self.account, &self.info.session_id)

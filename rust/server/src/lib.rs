@@ -157,7 +157,7 @@ impl Server {
             return Server::bind_with(config, Arc::new(registry), None, Some(stored));
         };
         let cluster = Cluster::join(cluster_config, config.lockout).await?;
-        cluster.renew(true).await.map_err(std::io::Error::other)?;
+        cluster.start().await.map_err(std::io::Error::other)?;
         Server::bind_with(config, cluster.clone(), Some(cluster), None)
     }
 
@@ -246,8 +246,10 @@ impl Server {
             .map(|database| tokio::spawn(write_figures(shared.clone(), database)));
         signal.await;
         info!("shutting down");
+        // The cluster first: once it has left, no login is admitted here and nothing admitted
+        // here is online in Redis, so the clients told to go are admitted elsewhere at once.
         if let Some(cluster) = &shared.cluster {
-            cluster.leave(&shared).await;
+            cluster.leave().await;
         }
         shared.shutdown.cancel();
         let _ = accepting.await;

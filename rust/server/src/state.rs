@@ -71,7 +71,7 @@ impl Shared {
     /// here through the hub, on another node through the cluster's kick channel. Never waits for
     /// the session's connection.
     pub fn end(&self, session: &SessionInfo, ending: Ending) {
-        if session.node == self.registry.node() {
+        if self.registry.is_local(&session.node) {
             self.hub.end(&session.session_id, ending);
         } else if let Some(cluster) = &self.cluster {
             cluster.send_ending(session, ending);

@@ -66,11 +66,7 @@ impl Cluster {
     pub fn count_peak(self: &Arc<Self>, app: u64, day: i64, peak: u64) {
         let key = format!("{}:p", day_key(app, day));
         let mut pipe = redis::pipe();
-        pipe.cmd("HSET")
-            .arg(&key)
-            .arg(&self.token)
-            .arg(peak)
-            .ignore();
+        pipe.cmd("HSET").arg(&key).arg(&self.run).arg(peak).ignore();
         pipe.cmd("EXPIRE").arg(&key).arg(DAY_KEYS_TTL_SECS).ignore();
         self.send_figures(pipe);
     }

@@ -7,19 +7,24 @@
 //! |---|---|---|
 //! | `tim:s:{A:U}` | hash | `#` version, `r` registered (Unix ms), `x` tickets signed before this (Unix s) are refused; one field per online session: id (16 hex) → `SEQ NODE PLATFORM INSTANCE` |
 //! | `tim:l:{A:U}` | hash, expires | lockout: `n` failures, `w` window start, `u` locked until (Unix ms) |
-//! | `tim:nodes` | sorted set | node token → lease expiry (Unix ms, Redis' clock) |
-//! | `tim:n:TOKEN` | set | `A:U` of every account with a session on that node: what a sweep of a dead node visits |
-//! | `tim:k:TOKEN` | stream | sessions that node must end (`s` id, `e` ending) |
+//! | `tim:nodes` | sorted set | node token → lease expiry (Unix ms, Redis' clock); a dead node stays until it is swept |
+//! | `{tim:nodes}:swept` | sorted set | swept node token → when (Unix ms): still dead for an hour, then forgotten |
+//! | `tim:n:TOKEN` | set | `SESSION/A:U` of every session on that node: what a sweep of a dead node visits |
+//! | `tim:k:TOKEN` | stream, expires | sessions that node must end (`s` id, `e` ending) |
 //! | `tim:sweep:TOKEN` | string, expires | which live node is sweeping a dead one |
 //!
 //! A node token is `NODEID#INCARNATION`: a restarted node keeps its id but not its incarnation,
-//! so it never inherits its previous run's sessions.
+//! so it never inherits its previous run's sessions, and a node that lost its lease comes back
+//! under a new incarnation, so that a sweep of the old one never takes what it admits again.
 
 use crate::policy::SessionInfo;
 use crate::registry::AccountKey;
 
 /// The sorted set of node leases.
 pub const NODES: &str = "tim:nodes";
+
+/// The sorted set of swept nodes, in the slot of [`NODES`] so that one script reads both.
+pub const SWEPT: &str = "{tim:nodes}:swept";
 
 /// An account's sessions, registration and invalidation.
 pub fn sessions(account: &AccountKey) -> String {
@@ -46,14 +51,20 @@ pub fn sweep_lock(token: &str) -> String {
     format!("tim:sweep:{token}")
 }
 
-/// An account as a member of a node index.
-pub fn index_member(account: &AccountKey) -> String {
-    format!("{}:{}", account.sdk_app_id, account.user_id)
+/// A session as a member of its node's index. One member per session, not per account, so that
+/// adding one session and taking off another of the same account never race over one member.
+pub fn index_member(account: &AccountKey, session_id: &str) -> String {
+    format!("{session_id}/{}:{}", account.sdk_app_id, account.user_id)
 }
 
-/// The account of a node index member.
+/// The account of a node index member. Also reads the `A:U` members (one per account) that
+/// nodes of earlier versions wrote, so that a newer node sweeps an older one.
 pub fn parse_index_member(member: &str) -> Option<AccountKey> {
-    let (app, user) = member.split_once(':')?;
+    let account = match member.split_once('/') {
+        Some((session, account)) if is_session_field(session) => account,
+        _ => member,
+    };
+    let (app, user) = account.split_once(':')?;
     Some(AccountKey {
         sdk_app_id: app.parse().ok()?,
         user_id: user.to_owned(),
@@ -131,8 +142,17 @@ mod tests {
         assert_eq!(tag(&sessions(&account)), tag(&lockout(&account)));
         assert_ne!(sessions(&account), lockout(&account));
         assert_eq!(
-            parse_index_member(&index_member(&account)),
+            parse_index_member(&index_member(&account, "00000000000000aa")),
             Some(account.clone())
+        );
+        // An earlier version's member, one per account, whose user id has a slash.
+        let slashed = AccountKey {
+            sdk_app_id: 1400000000,
+            user_id: "0123456789abcdef/x".into(),
+        };
+        assert_eq!(
+            parse_index_member("1400000000:0123456789abcdef/x"),
+            Some(slashed)
         );
     }
 

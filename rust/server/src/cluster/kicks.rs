@@ -1,13 +1,16 @@
 //! Endings between nodes: a login on one node that displaces a session connected to another
 //! writes the ending to that node's stream (`tim:k:TOKEN`); the node reads its stream and ends
 //! the session through its hub. A stream rather than pub/sub: what arrives while the reader is
-//! reconnecting waits for it instead of being lost.
+//! reconnecting waits for it instead of being lost. A node reads the streams of its earlier
+//! tokens too (a node that lost its lease comes back under a new one), and every write gives the
+//! stream an expiry, so that the stream of a node swept away does not outlive it for long.
 
 use super::{Cluster, keys};
 use crate::hub::Ending;
 use crate::policy::SessionInfo;
 use crate::state::Shared;
 use redis::streams::StreamReadReply;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
@@ -22,6 +25,10 @@ const STREAM_MAX_LEN: usize = 10_000;
 /// Entries read at once.
 const READ_COUNT: usize = 256;
 
+/// How long a stream outlives its last write, in leases: far longer than its node, reading it
+/// all the time, takes to read an entry, and short enough that a dead node's stream soon goes.
+const STREAM_TTL_LEASES: u32 = 6;
+
 /// Waits between attempts while the store does not answer.
 const RETRY_EVERY: Duration = Duration::from_millis(200);
 
@@ -32,9 +39,11 @@ pub async fn send(cluster: &Cluster, session: &SessionInfo, ending: Ending) {
     let Ok(ending_json) = serde_json::to_string(&ending) else {
         return;
     };
-    let mut command = redis::cmd("XADD");
+    let stream = keys::node_stream(&session.node);
+    let mut command = redis::pipe();
     command
-        .arg(keys::node_stream(&session.node))
+        .cmd("XADD")
+        .arg(&stream)
         .arg("MAXLEN")
         .arg("~")
         .arg(STREAM_MAX_LEN)
@@ -42,13 +51,18 @@ pub async fn send(cluster: &Cluster, session: &SessionInfo, ending: Ending) {
         .arg("s")
         .arg(&session.session_id)
         .arg("e")
-        .arg(ending_json);
+        .arg(ending_json)
+        .ignore()
+        .cmd("PEXPIRE")
+        .arg(&stream)
+        .arg(super::millis(cluster.lease * STREAM_TTL_LEASES))
+        .ignore();
     let deadline = tokio::time::Instant::now() + cluster.lease;
     loop {
         if cluster.is_dead(&session.node) {
             return;
         }
-        match cluster.store.query::<String>(&command).await {
+        match cluster.store.pipeline::<()>(&command).await {
             Ok(_) => {
                 cluster.stats.kicks_sent.fetch_add(1, Relaxed);
                 return;
@@ -62,12 +76,18 @@ pub async fn send(cluster: &Cluster, session: &SessionInfo, ending: Ending) {
     }
 }
 
-/// Reads this node's stream until shutdown and ends each session it names.
+/// Reads this node's streams (of its tokens of now and before) until shutdown and ends each
+/// session they name.
 pub async fn read(shared: Arc<Shared>, cluster: Arc<Cluster>) {
-    let stream = keys::node_stream(&cluster.token);
-    let mut last_id = "0-0".to_owned();
+    let mut last_ids: HashMap<String, String> = HashMap::new();
     let block_ms = u64::try_from(BLOCK.as_millis()).unwrap_or(u64::MAX);
     loop {
+        let streams: Vec<String> = cluster
+            .read_tokens()
+            .iter()
+            .map(|t| keys::node_stream(t))
+            .collect();
+        last_ids.retain(|stream, _| streams.contains(stream));
         let mut connection = cluster.stream_connection.clone();
         let mut command = redis::cmd("XREAD");
         command
@@ -76,8 +96,10 @@ pub async fn read(shared: Arc<Shared>, cluster: Arc<Cluster>) {
             .arg("BLOCK")
             .arg(block_ms)
             .arg("STREAMS")
-            .arg(&stream)
-            .arg(&last_id);
+            .arg(&streams);
+        for stream in &streams {
+            command.arg(last_ids.get(stream).map_or("0-0", String::as_str));
+        }
         let read = tokio::select! {
             () = shared.shutdown.cancelled() => return,
             read = command.query_async::<Option<StreamReadReply>>(&mut connection) => read,
@@ -92,16 +114,18 @@ pub async fn read(shared: Arc<Shared>, cluster: Arc<Cluster>) {
                 }
             }
         };
-        for entry in reply.into_iter().flat_map(|r| r.keys).flat_map(|k| k.ids) {
-            let session_id: Option<String> = entry.get("s");
-            let ending = entry
-                .get::<String>("e")
-                .and_then(|json| serde_json::from_str::<Ending>(&json).ok());
-            if let (Some(session_id), Some(ending)) = (session_id, ending) {
-                cluster.stats.kicks_received.fetch_add(1, Relaxed);
-                shared.hub.end(&session_id, ending);
+        for stream in reply.into_iter().flat_map(|r| r.keys) {
+            for entry in stream.ids {
+                let session_id: Option<String> = entry.get("s");
+                let ending = entry
+                    .get::<String>("e")
+                    .and_then(|json| serde_json::from_str::<Ending>(&json).ok());
+                if let (Some(session_id), Some(ending)) = (session_id, ending) {
+                    cluster.stats.kicks_received.fetch_add(1, Relaxed);
+                    shared.hub.end(&session_id, ending);
+                }
+                last_ids.insert(stream.key.clone(), entry.id);
             }
-            last_id = entry.id;
         }
     }
 }

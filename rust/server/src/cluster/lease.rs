@@ -1,78 +1,161 @@
 //! The node's upkeep: renewing its lease, learning which nodes died and sweeping what they left,
-//! taking off sessions the store could not hear end, admitting again what the node holds when
-//! the store forgot it, and leaving the cluster cleanly on shutdown.
+//! doing what the store could not hear ([`super::pending`]), coming back as a new incarnation
+//! when the store no longer holds its lease, and leaving the cluster cleanly on shutdown.
 
-use super::{Cluster, keys, kicks};
+use super::pending::Pending;
+use super::{Cluster, TOKENS_KEPT, keys, kicks, new_token};
 use crate::hub::Ending;
 use crate::policy::{DevicePolicy, SessionInfo};
 use crate::registry::{AccountKey, LoginAttempt, RegistryError, Verdict};
 use crate::state::Shared;
 use futures_util::future::join_all;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 use tim_protocol::KickReason;
 use tracing::{info, warn};
 
-/// How long a dead node is remembered after its lease ran out, so that a session of it written
-/// in the instant before it died (and so missed by its sweep) still counts for nothing.
-const REMEMBER_DEAD: Duration = Duration::from_secs(3600);
+/// How long a swept node is still counted dead, so that a session it wrote in the instant before
+/// it died (and so missed by its sweep) still counts for nothing.
+const REMEMBER_SWEPT: Duration = Duration::from_secs(3600);
 
-/// Accounts worked on at once by a sweep, a re-registration or a leave.
+/// Accounts worked on at once by a sweep, a re-admission or a leave.
 const CONCURRENCY: usize = 32;
 
-/// Accounts read from a node index per step of a sweep.
+/// Members read from a node index per step of a sweep.
 const SCAN_COUNT: usize = 500;
 
 impl Cluster {
-    /// Renews the lease. Answers whether the store still held it, and records the dead nodes.
-    ///
+    /// Registers the node's token at its start, ending the leases of its earlier runs.
+    pub async fn start(&self) -> Result<(), RegistryError> {
+        self.renew_token(&self.token(), "start").await.map(|_| ())
+    }
+
+    /// Renews the lease of this node's token. Answers whether the store still held it (when not,
+    /// the node must come back under a new token: [`Cluster::reincarnate`]), and records the dead
+    /// nodes.
+    pub async fn renew(&self) -> Result<bool, RegistryError> {
+        self.renew_token(&self.token(), "renew").await
+    }
+
     /// The lease written runs two thirds of `--node-lease` from now: renewals come every third,
     /// and the other nodes, which look at every renewal of theirs, then see a dead node's lease
     /// run out and stop counting its sessions within `--node-lease` of its last renewal.
-    pub async fn renew(&self, first: bool) -> Result<bool, RegistryError> {
+    async fn renew_token(&self, token: &str, how: &str) -> Result<bool, RegistryError> {
         let mut invocation = self.scripts.lease.prepare_invoke();
         invocation
             .key(keys::NODES)
-            .arg(&self.token)
+            .key(keys::SWEPT)
+            .arg(token)
             .arg(super::millis(self.lease * 2 / 3))
-            .arg(if first { "1" } else { "0" })
-            .arg(super::millis(REMEMBER_DEAD));
+            .arg(how)
+            .arg(super::millis(REMEMBER_SWEPT));
         let (held, dead): (i64, Vec<String>) = self.store.invoke(&invocation).await?;
         self.stats.lease_renewals.fetch_add(1, Relaxed);
         *self.dead.write().unwrap_or_else(|e| e.into_inner()) = dead.into_iter().collect();
         Ok(held == 1)
     }
 
-    /// Takes off the sessions that ended here while the store could not hear it.
-    async fn flush_removals(&self) {
-        let pending = std::mem::take(
-            &mut *self
-                .pending_removals
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()),
+    /// Comes back under a new token after the store stopped holding this node's lease, and
+    /// admits again under it every session the node holds. The old token is dead for every node
+    /// from now on; its sweep (by this node or another) takes only what was left under it.
+    async fn reincarnate(&self, shared: &Shared) {
+        let token = new_token(&self.node_id);
+        if let Err(e) = self.renew_token(&token, "new").await {
+            warn!(error = %e, "cannot register this node again yet");
+            return;
+        }
+        {
+            // No admission is under way while the token changes.
+            let _alone = self.gate.write().await;
+            let mut tokens = self.tokens.write().unwrap_or_else(|e| e.into_inner());
+            tokens.push(token.clone());
+            let excess = tokens.len().saturating_sub(TOKENS_KEPT);
+            tokens.drain(..excess);
+        }
+        let held = shared.hub.held();
+        info!(
+            node = %token,
+            sessions = held.len(),
+            "the store no longer held this node's lease: admitting its sessions again under a new incarnation"
         );
-        for (i, (account, session_id)) in pending.iter().enumerate() {
-            if let Err(e) = self.remove_now(account, session_id).await {
-                warn!(error = %e, "cannot take ended sessions off yet");
-                self.pending_removals
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .extend(pending[i..].iter().cloned());
-                return;
+        for chunk in held.chunks(CONCURRENCY) {
+            let readmitted = join_all(
+                chunk
+                    .iter()
+                    .map(|(account, session)| self.readmit(shared, account, session)),
+            )
+            .await;
+            for ((account, session), result) in chunk.iter().zip(readmitted) {
+                match result {
+                    Ok(None) => {}
+                    Ok(Some(ending)) => {
+                        shared.hub.end(&session.session_id, ending);
+                    }
+                    Err(e) => {
+                        warn!(error = %e, "cannot admit a held session again yet");
+                        self.queue(Pending::Readmit {
+                            account: account.clone(),
+                            session: session.clone(),
+                        });
+                    }
+                }
             }
         }
     }
 
+    /// Admits one held session again under this node's token of now; `Some(ending)` when it
+    /// must end instead.
+    pub(super) async fn readmit_one(
+        &self,
+        account: &AccountKey,
+        session: &SessionInfo,
+        policy: &DevicePolicy,
+    ) -> Result<Option<Ending>, RegistryError> {
+        let (online, _) = self.live(self.read_account(account).await?);
+        let token = self.token();
+        if let Some(stored) = online.iter().find(|s| s.session_id == session.session_id) {
+            if stored.node == token {
+                return Ok(None); // admitted again already
+            }
+        } else if online.iter().any(|s| s.instance_id == session.instance_id) {
+            // The instance reconnected to another node meanwhile: this connection is the old one.
+            return Ok(Some(Ending::Replaced));
+        }
+        let attempt = LoginAttempt {
+            session: session.clone(),
+            policy,
+            reconnect: true,
+            ticket_time: 0,
+        };
+        Ok(match self.admit_indexed(account, attempt, true).await? {
+            Verdict::Admitted(_) => None,
+            _ => {
+                // Whatever took the place: the newest session on a platform that conflicts.
+                let mut trial = online.clone();
+                let admission = crate::policy::admit(&mut trial, session.clone(), policy);
+                let (reason, by_platform) = admission.kicked.last().map_or(
+                    (KickReason::DeviceLimit, session.platform),
+                    |(s, reason)| (*reason, s.platform),
+                );
+                Some(Ending::Kicked {
+                    reason,
+                    by_platform: Some(by_platform),
+                })
+            }
+        })
+    }
+
     /// Sweeps every dead node not swept yet, one live node per dead node (a lock decides which).
     async fn sweep(&self, swept: &mut HashSet<String>) {
+        let current = self.token();
         let dead: Vec<String> = self
             .dead
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
-            .filter(|token| **token != self.token && !swept.contains(*token))
+            .filter(|token| **token != current && !swept.contains(*token))
             .cloned()
             .collect();
         for token in dead {
@@ -97,7 +180,7 @@ impl Cluster {
             .query(
                 redis::cmd("SET")
                     .arg(keys::sweep_lock(token))
-                    .arg(&self.token)
+                    .arg(self.token())
                     .arg("NX")
                     .arg("PX")
                     .arg(super::millis(self.lease)),
@@ -106,8 +189,18 @@ impl Cluster {
         if locked.is_none() {
             return Ok(false);
         }
+        let taken = self.clear_node(token).await?;
+        self.stats.swept.fetch_add(taken, Relaxed);
+        info!(node = %token, sessions = taken, "swept a dead node's sessions");
+        Ok(true)
+    }
+
+    /// Takes every session of node `token` off the accounts in its index, deletes its index and
+    /// its stream, and moves it to the swept nodes. Answers how many sessions there were.
+    async fn clear_node(&self, token: &str) -> Result<u64, RegistryError> {
         let index = keys::node_index(token);
         let mut cursor = 0u64;
+        let mut taken = 0;
         loop {
             let (next, members): (u64, Vec<String>) = self
                 .store
@@ -119,12 +212,12 @@ impl Cluster {
                         .arg(SCAN_COUNT),
                 )
                 .await?;
-            let accounts: Vec<AccountKey> = members
+            let accounts: HashSet<AccountKey> = members
                 .iter()
                 .filter_map(|m| keys::parse_index_member(m))
                 .collect();
-            let taken = self.evict(token, &accounts).await?;
-            self.stats.swept.fetch_add(taken, Relaxed);
+            let accounts: Vec<AccountKey> = accounts.into_iter().collect();
+            taken += self.evict(token, &accounts).await?;
             if next == 0 {
                 break;
             }
@@ -133,8 +226,10 @@ impl Cluster {
         self.store
             .query::<i64>(redis::cmd("DEL").arg(&index).arg(keys::node_stream(token)))
             .await?;
-        info!(node = %token, "swept a dead node's sessions");
-        Ok(true)
+        let mut invocation = self.scripts.swept.prepare_invoke();
+        invocation.key(keys::NODES).key(keys::SWEPT).arg(token);
+        self.store.invoke::<i64>(&invocation).await?;
+        Ok(taken)
     }
 
     /// Takes every session of node `token` off `accounts`; answers how many there were.
@@ -154,120 +249,31 @@ impl Cluster {
         self.store.invoke(&invocation).await
     }
 
-    /// Admits again every session this node holds, after the store forgot the node. A session
-    /// that no longer has room (a login was admitted elsewhere meanwhile) is the one that ends.
-    async fn reregister(&self, shared: &Shared) {
-        let held = shared.hub.held();
-        info!(
-            sessions = held.len(),
-            "the store had forgotten this node: admitting its sessions again"
-        );
-        for chunk in held.chunks(CONCURRENCY) {
-            join_all(
-                chunk
-                    .iter()
-                    .map(|(account, session)| self.reregister_held(shared, account, session)),
-            )
-            .await;
-        }
-    }
-
-    async fn reregister_held(&self, shared: &Shared, account: &AccountKey, session: &SessionInfo) {
-        let Some(app) = shared.config.apps.get(&account.sdk_app_id) else {
-            return;
-        };
-        match self.reregister_one(account, session, &app.policy).await {
-            Ok(None) => {
-                self.stats.reregistrations.fetch_add(1, Relaxed);
-            }
-            Ok(Some(ending)) => {
-                shared.hub.end(&session.session_id, ending);
-            }
-            // Not admitted yet: the store will not hold it until the next loss of the lease.
-            Err(e) => warn!(error = %e, "cannot admit a held session again"),
-        }
-    }
-
-    /// Admits one held session again; `Some(ending)` when it must end instead.
-    async fn reregister_one(
-        &self,
-        account: &AccountKey,
-        session: &SessionInfo,
-        policy: &DevicePolicy,
-    ) -> Result<Option<Ending>, RegistryError> {
-        let (online, _) = self.live(self.read_account(account).await?);
-        if online.iter().any(|s| s.session_id == session.session_id) {
-            return Ok(None); // the store kept it (the lease had only run out)
-        }
-        if online.iter().any(|s| s.instance_id == session.instance_id) {
-            // The instance reconnected to another node meanwhile: this connection is the old one.
-            return Ok(Some(Ending::Replaced));
-        }
-        let mut index = redis::cmd("SADD");
-        index
-            .arg(keys::node_index(&self.token))
-            .arg(keys::index_member(account));
-        self.store.query::<i64>(&index).await?;
-        let attempt = LoginAttempt {
-            session: session.clone(),
-            policy,
-            reconnect: true,
-            ticket_time: 0,
-        };
-        Ok(match self.admit_rounds(account, &attempt, true).await? {
-            Verdict::Admitted(_) => None,
-            _ => {
-                // Whatever took the place: the newest session on a platform that conflicts.
-                let mut trial = online.clone();
-                let admission = crate::policy::admit(&mut trial, session.clone(), policy);
-                let (reason, by_platform) = admission.kicked.last().map_or(
-                    (KickReason::DeviceLimit, session.platform),
-                    |(s, reason)| (*reason, s.platform),
-                );
-                Some(Ending::Kicked {
-                    reason,
-                    by_platform: Some(by_platform),
-                })
-            }
-        })
-    }
-
-    /// Leaves the cluster: takes this node's sessions off every account and ends its lease now,
-    /// so that its clients are admitted elsewhere at once.
-    pub async fn leave(&self, shared: &Shared) {
-        let accounts: BTreeSet<AccountKey> = shared
-            .hub
-            .held()
-            .into_iter()
-            .map(|(account, _)| account)
-            .collect();
-        let accounts: Vec<AccountKey> = accounts.into_iter().collect();
-        let token = self.token.clone();
-        let left = async {
-            self.evict(&token, &accounts).await?;
-            let mut invocation = self.scripts.leave.prepare_invoke();
-            invocation.key(keys::NODES).arg(&token);
-            self.store.invoke::<i64>(&invocation).await?;
-            self.store
-                .query::<i64>(
-                    redis::cmd("DEL")
-                        .arg(keys::node_index(&token))
-                        .arg(keys::node_stream(&token)),
-                )
-                .await
-        };
-        match left.await {
-            Ok(_) => info!(sessions = accounts.len(), "left the cluster"),
-            Err(e) => {
-                warn!(error = %e, "cannot leave the cluster cleanly: other nodes sweep this one when its lease runs out")
+    /// Leaves the cluster: admits nothing more, takes every session admitted under this node's
+    /// tokens off their accounts, and ends its leases, so that its clients are admitted elsewhere
+    /// at once. Logins that race the leave either finished before it (and are taken off) or are
+    /// refused.
+    pub async fn leave(&self) {
+        *self.gate.write().await = true;
+        let tokens = self.read_tokens().clone();
+        let mut sessions = 0;
+        for token in tokens.iter().rev() {
+            match self.clear_node(token).await {
+                Ok(taken) => sessions += taken,
+                Err(e) => {
+                    warn!(error = %e, "cannot leave the cluster cleanly: other nodes sweep this one when its lease runs out");
+                    return;
+                }
             }
         }
+        info!(sessions, "left the cluster");
     }
 }
 
 /// The node's upkeep until shutdown: reads its stream of endings, and every third of the lease
-/// renews the lease, sweeps dead nodes, takes off what ended while the store was away, and
-/// admits its sessions again if the store forgot it.
+/// (or at once when an admission found the lease lost) renews the lease, comes back under a new
+/// token if the store no longer held it, does what the store could not hear, and sweeps dead
+/// nodes.
 pub async fn maintain(shared: Arc<Shared>, cluster: Arc<Cluster>) {
     let reader = tokio::spawn(kicks::read(shared.clone(), cluster.clone()));
     let mut tick = tokio::time::interval(cluster.lease / 3);
@@ -278,15 +284,16 @@ pub async fn maintain(shared: Arc<Shared>, cluster: Arc<Cluster>) {
         tokio::select! {
             () = shared.shutdown.cancelled() => break,
             _ = tick.tick() => {}
+            () = cluster.lease_lost.notified() => {}
         }
-        match cluster.renew(false).await {
+        match cluster.renew().await {
             Ok(held) => {
                 unreachable_since_warned = false;
                 if !held {
                     cluster.stats.lease_losses.fetch_add(1, Relaxed);
-                    cluster.reregister(&shared).await;
+                    cluster.reincarnate(&shared).await;
                 }
-                cluster.flush_removals().await;
+                cluster.settle(&shared).await;
                 cluster.sweep(&mut swept).await;
             }
             Err(e) if !unreachable_since_warned => {

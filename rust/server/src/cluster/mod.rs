@@ -9,9 +9,11 @@
 //! - **Endings** (kicks, replacements) travel to the node that holds the session through that
 //!   node's stream (`tim:k:TOKEN`), never to every node ([`kicks`]).
 //! - **Leases**: each node renews its lease every third of `--node-lease`; sessions of a node
-//!   whose lease ran out count for nothing and are swept by a live node ([`lease`]). When the node
-//!   finds that the store no longer knows it (Redis restarted empty, or the node was cut off past
-//!   its lease), it admits every session it holds again, as reconnects.
+//!   whose lease ran out count for nothing and are swept by a live node ([`lease`]). A lease that
+//!   ran out is never renewed: when the node finds that the store no longer holds its lease
+//!   (Redis restarted empty, or the node was stopped or cut off past its lease), it comes back as
+//!   a new incarnation (a new token) and admits every session it holds again under it, as
+//!   reconnects, so that a sweep of the old token, maybe under way, never takes them.
 //! - **Persistence**: Redis holds the accounts, the kicks' invalidations and the daily figures,
 //!   so a node joins only a Redis that keeps them on disk, unless told it is a throwaway
 //!   ([`persistence`]).
@@ -20,6 +22,7 @@ mod daily;
 mod keys;
 mod kicks;
 mod lease;
+mod pending;
 mod persistence;
 mod store;
 
@@ -31,6 +34,7 @@ use crate::lockout::LockoutRules;
 use crate::policy::{Admission, SessionInfo, admit, admit_reconnect};
 use crate::registry::{AccountKey, LoginAttempt, RegistryError, SessionRegistry, Verdict};
 use futures_util::future::{BoxFuture, FutureExt};
+use pending::Pending;
 use redis::{Script, Value};
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -39,6 +43,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use store::{Connection, Store};
+use tokio::sync::Notify;
 use tracing::info;
 
 /// Longest a store call may take before the call counts as failed (a login then answers 70169).
@@ -48,6 +53,11 @@ const STORE_TIMEOUT: Duration = Duration::from_secs(1);
 /// it; each lost round lets another login through, so this bounds only pathological contention.
 const MAX_ADMIT_ROUNDS: usize = 64;
 
+/// Tokens of this process a node answers for: its current one and the last ones before it. A
+/// session admitted under an older token is connected here all the same (the node admits it again
+/// under the new one), and endings sent to an older token's stream still reach it.
+const TOKENS_KEPT: usize = 4;
+
 /// The scripts, each loaded once per process and sent as EVALSHA.
 struct Scripts {
     admit: Script,
@@ -56,7 +66,8 @@ struct Scripts {
     end_all: Script,
     failure: Script,
     lease: Script,
-    leave: Script,
+    swept: Script,
+    unregister: Script,
 }
 
 impl Scripts {
@@ -68,7 +79,8 @@ impl Scripts {
             end_all: Script::new(include_str!("lua/end_all.lua")),
             failure: Script::new(include_str!("lua/failure.lua")),
             lease: Script::new(include_str!("lua/lease.lua")),
-            leave: Script::new(include_str!("lua/leave.lua")),
+            swept: Script::new(include_str!("lua/swept.lua")),
+            unregister: Script::new(include_str!("lua/unregister.lua")),
         }
     }
 }
@@ -93,25 +105,52 @@ pub struct ClusterStats {
 /// This node's membership of a cluster: a [`SessionRegistry`] on Redis, the node's lease, and
 /// its stream of endings.
 pub struct Cluster {
-    token: String,
+    node_id: String,
+    /// The token this run started with: it names the run's figures in Redis, which a new
+    /// incarnation of the same run must not count twice.
+    run: String,
+    /// This process's tokens, oldest first: the last one is the node's name now (see
+    /// [`TOKENS_KEPT`]). A new one comes when the node lost its lease.
+    tokens: RwLock<Vec<String>>,
+    /// Held shared by every admission and alone by a change of token and by the leave, so that
+    /// no admission writes under a token the node is leaving; `true` once the node has left.
+    gate: tokio::sync::RwLock<bool>,
     lease: Duration,
     lockout: LockoutRules,
     store: Store,
     /// A connection of its own for the blocking read of this node's stream.
     stream_connection: Connection,
-    /// One Redis (not a Redis Cluster): the node's index shares the scripts' server, so the
-    /// admission and removal scripts update it themselves, saving a command and, at a session's
-    /// end, a round trip. On Redis Cluster the index lives in another slot than the account's.
+    /// One Redis (not a Redis Cluster): the node's index and the leases share the scripts'
+    /// server, so the admission and removal scripts update the index themselves, saving a
+    /// command, and the admission checks the lease. On Redis Cluster they live in other slots.
     index_in_scripts: bool,
     scripts: Scripts,
     /// Nodes whose lease has run out, as of the last renewal: their sessions count for nothing.
     dead: RwLock<HashSet<String>>,
-    /// Sessions that ended here while the store could not hear it, to take off when it can.
-    pending_removals: Mutex<Vec<(AccountKey, String)>>,
+    /// What the store must still hear (see [`Pending`]).
+    pending: Mutex<Vec<Pending>>,
+    /// Wakes the upkeep when an admission finds that this node's lease ran out.
+    lease_lost: Notify,
     /// Counters of the store's calls.
     pub store_stats: Arc<StoreStats>,
     /// Counters of the cluster's work.
     pub stats: ClusterStats,
+}
+
+/// An admission whose answer never came: the error, and the sessions that the admission would
+/// have displaced, with their endings, in case it applied.
+struct Unanswered {
+    error: RegistryError,
+    displaced: Vec<(SessionInfo, Ending)>,
+}
+
+impl From<RegistryError> for Unanswered {
+    fn from(error: RegistryError) -> Self {
+        Unanswered {
+            error,
+            displaced: vec![],
+        }
+    }
 }
 
 impl Cluster {
@@ -138,10 +177,13 @@ impl Cluster {
         let stream_connection = Connection::open(&config.redis, kicks::BLOCK + STORE_TIMEOUT)
             .await
             .map_err(std::io::Error::other)?;
-        let token = format!("{}#{:08x}", config.node_id, rand::random::<u32>());
+        let token = new_token(&config.node_id);
         info!(node = %token, "joining the cluster");
         Ok(Arc::new(Cluster {
-            token,
+            node_id: config.node_id.clone(),
+            run: token.clone(),
+            tokens: RwLock::new(vec![token]),
+            gate: tokio::sync::RwLock::new(false),
             lease: config.lease,
             lockout,
             store: Store::new(connection, STORE_TIMEOUT, store_stats.clone()),
@@ -149,15 +191,21 @@ impl Cluster {
             index_in_scripts: matches!(config.redis, crate::config::RedisTarget::Single(_)),
             scripts: Scripts::new(),
             dead: RwLock::default(),
-            pending_removals: Mutex::default(),
+            pending: Mutex::default(),
+            lease_lost: Notify::new(),
             store_stats,
             stats: ClusterStats::default(),
         }))
     }
 
-    /// This node's token: its id and this run's incarnation.
-    pub fn token(&self) -> &str {
-        &self.token
+    /// This node's token now: its id and this incarnation.
+    pub fn token(&self) -> String {
+        self.read_tokens().last().cloned().unwrap_or_default()
+    }
+
+    /// Every token this process answers for, oldest first.
+    fn read_tokens(&self) -> std::sync::RwLockReadGuard<'_, Vec<String>> {
+        self.tokens.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Whether the store answered the last call: what `/healthz` reports.
@@ -186,15 +234,82 @@ impl Cluster {
         Ok(keys::parse_account(&fields).1)
     }
 
+    /// Admits a session under this node's token of now, in the node's index too. `reregister`
+    /// is a session this node already holds, admitted again after the store forgot it: it skips
+    /// the lockout and invalidation checks. Whatever the store may have applied of an admission
+    /// that fails is queued to be set right once the store answers ([`Pending`]).
+    async fn admit_indexed(
+        &self,
+        account: &AccountKey,
+        mut attempt: LoginAttempt<'_>,
+        reregister: bool,
+    ) -> Result<Verdict, RegistryError> {
+        let gate = self.gate.read().await;
+        if *gate {
+            return Err(RegistryError("this node has left the cluster".into()));
+        }
+        let token = self.token();
+        attempt.session.node.clone_from(&token);
+        let session_id = attempt.session.session_id.clone();
+        // On Redis Cluster the index lives in another slot: its entry goes first, in the same
+        // round trip as the admission, so that whatever is online for this node is always in
+        // its index and a sweep of the node finds it. On one Redis the script adds it.
+        let index = async {
+            if self.index_in_scripts {
+                return Ok(0);
+            }
+            let mut index = redis::cmd("SADD");
+            index
+                .arg(keys::node_index(&token))
+                .arg(keys::index_member(account, &session_id));
+            self.store.query::<i64>(&index).await
+        };
+        let (indexed, verdict) = tokio::join!(
+            index,
+            self.admit_rounds(account, &attempt, &token, reregister)
+        );
+        drop(gate);
+        match (verdict, indexed) {
+            (Ok(Verdict::Admitted(admission)), Ok(_)) => Ok(Verdict::Admitted(admission)),
+            (Ok(Verdict::Admitted(admission)), Err(error)) => {
+                // Online, but not in the index a sweep of this node would visit: it must go.
+                self.queue(Pending::Unsure {
+                    account: account.clone(),
+                    session_id,
+                    displaced: endings(&admission, attempt.session.platform),
+                });
+                Err(error)
+            }
+            (Ok(refused), _) => {
+                // Refused: only the index entry, if any, was written.
+                if !self.index_in_scripts && self.remove_now(account, &session_id).await.is_err() {
+                    self.queue(Pending::Remove {
+                        account: account.clone(),
+                        session_id,
+                    });
+                }
+                Ok(refused)
+            }
+            (Err(unanswered), _) => {
+                // The script may have run although its answer was lost.
+                self.queue(Pending::Unsure {
+                    account: account.clone(),
+                    session_id,
+                    displaced: unanswered.displaced,
+                });
+                Err(unanswered.error)
+            }
+        }
+    }
+
     /// The atomic admission: compare-and-set rounds until one applies (see the module docs).
-    /// `reregister` is a session this node already holds, admitted again after the store forgot
-    /// it: it skips the lockout and invalidation checks.
     async fn admit_rounds(
         &self,
         account: &AccountKey,
         attempt: &LoginAttempt<'_>,
+        token: &str,
         reregister: bool,
-    ) -> Result<Verdict, RegistryError> {
+    ) -> Result<Verdict, Unanswered> {
         let (hash, lockout) = (keys::sessions(account), keys::lockout(account));
         // The first round guesses that nothing is online; the script says when that is wrong.
         let mut seen: Option<(String, Vec<SessionInfo>)> = None;
@@ -212,7 +327,7 @@ impl Cluster {
             let mut invocation = self.scripts.admit.prepare_invoke();
             invocation.key(&hash).key(&lockout);
             if self.index_in_scripts {
-                invocation.key(keys::node_index(&self.token));
+                invocation.key(keys::node_index(token)).key(keys::NODES);
             }
             invocation
                 .arg(&version)
@@ -220,11 +335,20 @@ impl Cluster {
                 .arg(if reregister { "1" } else { "0" })
                 .arg(&attempt.session.session_id)
                 .arg(keys::session_value(&attempt.session))
-                .arg(keys::index_member(account));
+                .arg(keys::index_member(account, &attempt.session.session_id))
+                .arg(token);
             for gone in displaced(&admission).chain(&ghosts) {
                 invocation.arg(&gone.session_id);
             }
-            let answer: Vec<Value> = self.store.invoke(&invocation).await?;
+            let answer: Vec<Value> = match self.store.invoke(&invocation).await {
+                Ok(answer) => answer,
+                Err(error) => {
+                    return Err(Unanswered {
+                        error,
+                        displaced: endings(&admission, attempt.session.platform),
+                    });
+                }
+            };
             match admit_answer(&answer)? {
                 AdmitAnswer::Applied { first_login } => {
                     return Ok(Verdict::Admitted(Admission {
@@ -234,6 +358,10 @@ impl Cluster {
                 }
                 AdmitAnswer::Locked => return Ok(Verdict::Locked),
                 AdmitAnswer::Invalid => return Ok(Verdict::Invalidated),
+                AdmitAnswer::LeaseLost => {
+                    self.lease_lost.notify_one();
+                    return Err(RegistryError("this node's lease ran out".into()).into());
+                }
                 AdmitAnswer::Stale(fields) => {
                     let (version, sessions) = keys::parse_account(&fields);
                     seen = Some((version, sessions));
@@ -242,7 +370,8 @@ impl Cluster {
         }
         Err(RegistryError(format!(
             "{MAX_ADMIT_ROUNDS} concurrent logins of one account kept racing"
-        )))
+        ))
+        .into())
     }
 
     /// Sends `ending` to a session connected to another node, through that node's stream. Does
@@ -338,10 +467,28 @@ fn displaced(admission: &Admission) -> impl Iterator<Item = &SessionInfo> {
         .chain(admission.kicked.iter().map(|(s, _)| s))
 }
 
+/// The sessions an admission takes off, each with how it ends, as the login that displaces
+/// them ends them (`by` is the login's platform).
+fn endings(admission: &Admission, by: tim_protocol::Platform) -> Vec<(SessionInfo, Ending)> {
+    let replaced = admission
+        .replaced
+        .iter()
+        .map(|s| (s.clone(), Ending::Replaced));
+    let kicked = admission.kicked.iter().map(|(s, reason)| {
+        let ending = Ending::Kicked {
+            reason: *reason,
+            by_platform: Some(by),
+        };
+        (s.clone(), ending)
+    });
+    replaced.chain(kicked).collect()
+}
+
 enum AdmitAnswer {
     Applied { first_login: bool },
     Locked,
     Invalid,
+    LeaseLost,
     Stale(Vec<(String, String)>),
 }
 
@@ -367,6 +514,7 @@ fn admit_answer(answer: &[Value]) -> Result<AdmitAnswer, RegistryError> {
         }
         "locked" => Ok(AdmitAnswer::Locked),
         "invalid" => Ok(AdmitAnswer::Invalid),
+        "lost" => Ok(AdmitAnswer::LeaseLost),
         "stale" => {
             let flat: Vec<String> = answer
                 .get(1)
@@ -391,8 +539,12 @@ fn pairs(flat: Vec<String>) -> Vec<(String, String)> {
 type Answer<'a, T> = BoxFuture<'a, Result<T, RegistryError>>;
 
 impl SessionRegistry for Cluster {
-    fn node(&self) -> &str {
-        &self.token
+    fn node(&self) -> String {
+        self.token()
+    }
+
+    fn is_local(&self, node: &str) -> bool {
+        self.read_tokens().iter().any(|token| token == node)
     }
 
     fn admit<'a>(
@@ -400,41 +552,7 @@ impl SessionRegistry for Cluster {
         account: &'a AccountKey,
         attempt: LoginAttempt<'a>,
     ) -> Answer<'a, Verdict> {
-        async move {
-            if self.index_in_scripts {
-                // The script adds the account to this node's index with the session.
-                let verdict = self.admit_rounds(account, &attempt, false).await;
-                if verdict.is_err() {
-                    // The script may have run although its answer was lost: take the session
-                    // off once the store answers again.
-                    self.defer_removal(account, &attempt.session.session_id);
-                }
-                return verdict;
-            }
-            // On Redis Cluster the index lives in another slot: its entry goes first, in the
-            // same round trip as the admission, so that whatever is online for this node is
-            // always in its index and a sweep of the node finds it.
-            let mut index = redis::cmd("SADD");
-            index
-                .arg(keys::node_index(&self.token))
-                .arg(keys::index_member(account));
-            let index = self.store.query::<i64>(&index);
-            let (indexed, verdict) =
-                tokio::join!(index, self.admit_rounds(account, &attempt, false));
-            match &verdict {
-                Err(_) => self.defer_removal(account, &attempt.session.session_id),
-                Ok(Verdict::Admitted(_)) => {}
-                Ok(_) => {
-                    // Refused: the index keeps the account only if the node holds another
-                    // session of it.
-                    self.remove_now(account, &attempt.session.session_id)
-                        .await?;
-                }
-            }
-            indexed?;
-            verdict
-        }
-        .boxed()
+        self.admit_indexed(account, attempt, false).boxed()
     }
 
     fn record_failure<'a>(&'a self, account: &'a AccountKey) -> Answer<'a, bool> {
@@ -456,7 +574,10 @@ impl SessionRegistry for Cluster {
         async move {
             let result = self.remove_now(account, session_id).await;
             if result.is_err() {
-                self.defer_removal(account, session_id);
+                self.queue(Pending::Remove {
+                    account: account.clone(),
+                    session_id: session_id.to_owned(),
+                });
             }
             result
         }
@@ -507,13 +628,9 @@ impl SessionRegistry for Cluster {
 
     fn unregister<'a>(&'a self, account: &'a AccountKey) -> Answer<'a, bool> {
         async move {
-            // Only the registration goes: the invalidation (`x`) stays, so that a kick's
-            // tickets are still refused after the account is deleted and imported again (the
-            // admission's fast path counts a hash of bookkeeping fields only as nothing online).
-            let removed: i64 = self
-                .store
-                .query(redis::cmd("HDEL").arg(keys::sessions(account)).arg("r"))
-                .await?;
+            let mut invocation = self.scripts.unregister.prepare_invoke();
+            invocation.key(keys::sessions(account));
+            let removed: i64 = self.store.invoke(&invocation).await?;
             Ok(removed > 0)
         }
         .boxed()
@@ -530,45 +647,44 @@ impl SessionRegistry for Cluster {
 }
 
 impl Cluster {
-    /// Takes a session off, and the account off this node's index when it was the node's last
-    /// session of the account.
+    /// Takes a session off its account and off this node's index.
     async fn remove_now(
         &self,
         account: &AccountKey,
         session_id: &str,
     ) -> Result<bool, RegistryError> {
+        let member = keys::index_member(account, session_id);
+        let index = keys::node_index(&self.token());
         let mut invocation = self.scripts.remove.prepare_invoke();
         invocation.key(keys::sessions(account));
         if self.index_in_scripts {
-            invocation.key(keys::node_index(&self.token));
+            invocation.key(&index);
         }
-        invocation
-            .arg(session_id)
-            .arg(&self.token)
-            .arg(keys::index_member(account));
-        let (removed, still_held): (i64, i64) = self.store.invoke(&invocation).await?;
-        if still_held == 0 && !self.index_in_scripts {
+        invocation.arg(session_id).arg(&member);
+        let removed: i64 = self.store.invoke(&invocation).await?;
+        if !self.index_in_scripts {
             self.store
-                .query::<i64>(
-                    redis::cmd("SREM")
-                        .arg(keys::node_index(&self.token))
-                        .arg(keys::index_member(account)),
-                )
+                .query::<i64>(redis::cmd("SREM").arg(&index).arg(&member))
                 .await?;
         }
         Ok(removed == 1)
     }
 
-    fn defer_removal(&self, account: &AccountKey, session_id: &str) {
-        self.pending_removals
+    fn queue(&self, pending: Pending) {
+        self.pending
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push((account.clone(), session_id.to_owned()));
+            .push(pending);
     }
 }
 
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A new token for node `node_id`: its id and a random incarnation.
+fn new_token(node_id: &str) -> String {
+    format!("{node_id}#{:08x}", rand::random::<u32>())
 }
 
 pub use lease::maintain;

@@ -109,8 +109,8 @@ fn answer<'a, T: Send + 'a>(value: T) -> Answer<'a, T> {
 }
 
 impl SessionRegistry for MemoryRegistry {
-    fn node(&self) -> &str {
-        LOCAL_NODE
+    fn node(&self) -> String {
+        LOCAL_NODE.to_owned()
     }
 
     fn admit<'a>(

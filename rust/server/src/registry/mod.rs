@@ -67,9 +67,15 @@ pub enum Verdict {
 /// Every method is atomic per account. Methods return boxed futures so that the trait stays
 /// object-safe and a registry backed by a network store is used exactly like the in-memory one.
 pub trait SessionRegistry: Send + Sync + 'static {
-    /// The node this registry puts sessions online for; every [`SessionInfo`] admitted here names
-    /// it, and sessions naming another node are connected there.
-    fn node(&self) -> &str;
+    /// The node this registry puts sessions online for now; every [`SessionInfo`] admitted here
+    /// names it (a cluster's node changes its name when it comes back after losing its lease).
+    fn node(&self) -> String;
+
+    /// Whether a session naming `node` is connected here: this node, under its name of now or of
+    /// before it came back. Sessions naming another node are connected there.
+    fn is_local(&self, node: &str) -> bool {
+        node == self.node()
+    }
 
     /// Puts a session online under its app's policy, unless the account is locked, the ticket was
     /// invalidated, or (for a reconnect) there is no room. Registers the account on its first

@@ -1,0 +1,113 @@
+//! What the store must still hear: work that failed while Redis did not answer, done again by the
+//! node's upkeep once it answers, so that what the store holds comes back to what the node holds.
+
+use super::Cluster;
+use crate::hub::Ending;
+use crate::policy::SessionInfo;
+use crate::registry::{AccountKey, RegistryError};
+use crate::state::Shared;
+use std::sync::atomic::Ordering::Relaxed;
+use tracing::warn;
+
+/// One piece of work for the store.
+pub(super) enum Pending {
+    /// A session that ended here: take it off.
+    Remove {
+        account: AccountKey,
+        session_id: String,
+    },
+    /// A login that failed after its admission may have applied (its answer was lost, or its
+    /// index entry could not be written): take the session off, and end the sessions the
+    /// admission would have displaced if the store no longer has them, since then it (or
+    /// another login, which ended them too) took them off.
+    Unsure {
+        account: AccountKey,
+        session_id: String,
+        displaced: Vec<(SessionInfo, Ending)>,
+    },
+    /// A session held here that the store must admit again under this node's token of now.
+    Readmit {
+        account: AccountKey,
+        session: SessionInfo,
+    },
+}
+
+impl Cluster {
+    /// Does the pending work in order; what still fails waits for the next call.
+    pub(super) async fn settle(&self, shared: &Shared) {
+        let pending = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut left = vec![];
+        let mut failing = false;
+        for work in pending {
+            // Once the store fails, the rest waits: it would fail too.
+            if failing {
+                left.push(work);
+                continue;
+            }
+            if let Err(e) = self.settle_one(shared, &work).await {
+                warn!(error = %e, "the store cannot hear this node's sessions yet");
+                failing = true;
+                left.push(work);
+            }
+        }
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(left);
+    }
+
+    async fn settle_one(&self, shared: &Shared, work: &Pending) -> Result<(), RegistryError> {
+        match work {
+            Pending::Remove {
+                account,
+                session_id,
+            } => {
+                self.remove_now(account, session_id).await?;
+            }
+            Pending::Unsure {
+                account,
+                session_id,
+                displaced,
+            } => {
+                let online = self.read_account(account).await?;
+                for (session, ending) in displaced {
+                    if !online.iter().any(|s| s.session_id == session.session_id) {
+                        shared.end(session, *ending);
+                    }
+                }
+                self.remove_now(account, session_id).await?;
+            }
+            Pending::Readmit { account, session } => {
+                if let Some(ending) = self.readmit(shared, account, session).await? {
+                    shared.hub.end(&session.session_id, ending);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Admits again a session held here; `Some(ending)` when it must end instead (another
+    /// device's login took its place meanwhile). Nothing for a session no longer held.
+    pub(super) async fn readmit(
+        &self,
+        shared: &Shared,
+        account: &AccountKey,
+        session: &SessionInfo,
+    ) -> Result<Option<Ending>, RegistryError> {
+        if !shared.hub.holds(&session.session_id) {
+            return Ok(None);
+        }
+        let Some(app) = shared.config.apps.get(&account.sdk_app_id) else {
+            return Ok(None);
+        };
+        let ending = self.readmit_one(account, session, &app.policy).await?;
+        if ending.is_none() {
+            self.stats.reregistrations.fetch_add(1, Relaxed);
+            // Its connection may have ended while it was admitted, after its removal ran.
+            if !shared.hub.holds(&session.session_id) {
+                self.remove_now(account, &session.session_id).await?;
+            }
+        }
+        Ok(ending)
+    }
+}
