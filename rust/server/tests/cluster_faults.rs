@@ -18,12 +18,6 @@ use tim_testkit::FaultProxy;
 /// A short lease, so that the nodes notice a store's loss within a test's patience.
 const LEASE: Duration = Duration::from_secs(2);
 
-/// A node that reaches Redis through `proxy`.
-async fn node_behind(proxy: &FaultProxy, name: &str) -> RunningServer {
-    let redis = RedisTarget::Single(format!("redis://{}", proxy.addr()));
-    start(node_config(&redis, name, DevicePolicy::default(), LEASE)).await
-}
-
 async fn healthz(node: &RunningServer) -> String {
     http_get(node.local_addr(), "/healthz").await.0
 }
@@ -53,8 +47,8 @@ async fn a_stalled_redis_answers_logins_70169_and_keeps_the_online_connected() {
     let redis = RedisServer::start().await;
     let proxy = FaultProxy::start(redis.addr()).await;
     let (a, b) = (
-        node_behind(&proxy, "a").await,
-        node_behind(&proxy, "b").await,
+        node_behind(&proxy, "a", LEASE).await,
+        node_behind(&proxy, "b", LEASE).await,
     );
     let mut alice = online(&a, &request("alice", "phone", Platform::Android)).await;
     let mut bob = online(&b, &request("bob", "phone", Platform::Android)).await;
@@ -91,7 +85,7 @@ async fn a_stalled_redis_answers_logins_70169_and_keeps_the_online_connected() {
 async fn sessions_that_end_while_redis_is_away_leave_it_when_it_is_back() {
     let redis = RedisServer::start().await;
     let proxy = FaultProxy::start(redis.addr()).await;
-    let a = node_behind(&proxy, "a").await;
+    let a = node_behind(&proxy, "a", LEASE).await;
     let alice = online(&a, &request("alice", "phone", Platform::Android)).await;
     proxy.stall();
     alice.close().await;
@@ -117,7 +111,10 @@ async fn redis_restarted_empty_hears_every_session_again_and_limits_hold() {
         FaultProxy::start(redis.addr()).await,
         FaultProxy::start(redis.addr()).await,
     );
-    let (a, b) = (node_behind(&to_a, "a").await, node_behind(&to_b, "b").await);
+    let (a, b) = (
+        node_behind(&to_a, "a", LEASE).await,
+        node_behind(&to_b, "b", LEASE).await,
+    );
     let mut alice = online(&a, &request("alice", "phone", Platform::Android)).await;
     let mut bob = online(&a, &request("bob", "phone", Platform::Android)).await;
     let mut carol = online(&b, &request("carol", "phone", Platform::Android)).await;

@@ -57,6 +57,16 @@ where
     }
 }
 
+/// A node named `name` that reaches Redis through `proxy`, with the default policy and `lease`.
+pub async fn node_behind(
+    proxy: &tim_testkit::FaultProxy,
+    name: &str,
+    lease: Duration,
+) -> RunningServer {
+    let redis = RedisTarget::Single(format!("redis://{}", proxy.addr()));
+    start(node_config(&redis, name, DevicePolicy::default(), lease)).await
+}
+
 /// The registry target of a test's Redis.
 pub fn target(redis: &RedisServer) -> RedisTarget {
     RedisTarget::Single(redis.url())
