@@ -209,3 +209,43 @@ async fn a_kicks_invalidation_outlives_delete_import_and_a_restart() {
     );
     a.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_deleted_account_leaves_nothing_in_redis_unless_a_kick_must_outlive_it() {
+    let redis = RedisServer::start().await;
+    let a = node(&target(&redis), "a", DevicePolicy::default()).await;
+    let key = |user: &str| format!("tim:s:{{{APP}:{user}}}");
+    for user in ["carol", "dave"] {
+        let imported = call(
+            &a,
+            "im_open_login_svc/account_import",
+            &format!(r#"{{"UserID":"{user}"}}"#),
+        )
+        .await;
+        assert_eq!(code(&imported), 0, "{imported}");
+        let phone = online(&a, &request(user, "phone", Platform::Android)).await;
+        phone.close().await;
+        eventually(WAIT, "the session ends", || async {
+            sessions(&a, user).await.is_empty()
+        })
+        .await;
+    }
+    let kick = call(&a, "im_open_login_svc/kick", r#"{"UserID":"dave"}"#).await;
+    assert_eq!(code(&kick), 0, "{kick}");
+    let deleted = call(
+        &a,
+        "im_open_login_svc/account_delete",
+        r#"{"DeleteItem":[{"UserID":"carol"},{"UserID":"dave"}]}"#,
+    )
+    .await;
+    assert_eq!(code(&deleted), 0, "{deleted}");
+    let carol: i64 = redis.query(redis::cmd("EXISTS").arg(key("carol"))).await;
+    assert_eq!(carol, 0, "nothing of carol is left");
+    let dave: Vec<String> = redis.query(redis::cmd("HKEYS").arg(key("dave"))).await;
+    assert!(
+        dave.contains(&"x".to_owned()),
+        "dave's kick outlives the delete: {dave:?}"
+    );
+    assert!(!dave.contains(&"r".to_owned()), "{dave:?}");
+    a.shutdown().await;
+}
