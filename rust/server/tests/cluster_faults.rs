@@ -155,7 +155,11 @@ async fn redis_restarted_empty_hears_every_session_again_and_limits_hold() {
     assert_eq!(instances(&sessions(&a, "alice").await), ["tablet"]);
     ping_pong(&mut bob, 1).await;
     ping_pong(&mut carol, 1).await;
-    assert!(a.cluster().unwrap().stats.reregistrations.load(Relaxed) >= 1);
+    // Counted once the store has answered the re-admission, which may come after it is seen.
+    eventually(WAIT, "a counts bob's re-admission", || async {
+        a.cluster().unwrap().stats.reregistrations.load(Relaxed) >= 1
+    })
+    .await;
     // Limits hold again across nodes: a second phone of bob on b kicks the one on a.
     let _bob2 = online(&b, &request("bob", "phone2", Platform::Android)).await;
     expect_kick(&mut bob, KickReason::DeviceLimit, Platform::Android).await;
