@@ -15,8 +15,10 @@ use tim_protocol::{KickReason, Platform};
 use tim_server::{DevicePolicy, RedisTarget, RunningServer};
 use tim_testkit::FaultProxy;
 
-/// A short lease, so that the nodes notice a store's loss within a test's patience.
-const LEASE: Duration = Duration::from_secs(2);
+/// A short lease, so that the nodes notice a store's loss within a test's patience, and long
+/// enough that a loaded machine's late renewal (a live node counts as dead once a renewal comes
+/// more than two thirds of the lease after the last) does not make a live node look dead.
+const LEASE: Duration = Duration::from_secs(3);
 
 /// A node that reaches Redis through `proxy`.
 async fn node_behind(proxy: &FaultProxy, name: &str) -> RunningServer {
