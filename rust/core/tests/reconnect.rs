@@ -57,13 +57,19 @@ async fn after_a_restart_the_client_comes_back_by_itself() {
 async fn a_ticket_that_expired_while_offline_ends_the_reconnect() {
     let (server, proxy) = start_behind_proxy().await;
     let (manager, mut events) = manager(&proxy.url_ws());
-    // Valid for one more second: signed 9 s ago for 10 s.
-    let short = tim_usersig::sign(KEY, &tim_usersig::Claims::new(APP, "alice", now() - 9, 10));
-    manager.login("alice", &short).await.unwrap();
+    // Valid for two more seconds at least (signed 8 s ago for 10 s, and its last second still
+    // counts): the login and the server's shutdown must both come before it expires.
+    let claims = tim_usersig::Claims::new(APP, "alice", now() - 8, 10);
+    manager
+        .login("alice", &tim_usersig::sign(KEY, &claims))
+        .await
+        .unwrap();
     server.shutdown().await;
     events.until(failed).await;
-    // Let the ticket expire while the server is down (waiting on the clock itself).
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    // The ticket expires while the server is down: the clock itself is what is awaited.
+    while !claims.is_expired(now()) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let server = restart(&proxy).await;
     events.until(|e| *e == SdkEvent::UserSigExpired).await;
     assert_eq!(status(&manager), LoginStatus::LoggedOut);

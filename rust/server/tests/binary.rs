@@ -76,9 +76,10 @@ async fn a_redis_that_keeps_nothing_on_disk_exits_2_unless_redis_ephemeral() {
     let mut ephemeral = args.to_vec();
     ephemeral.push("--redis-ephemeral");
     let server = spawn(&ephemeral).await;
-    let logs = server.stderr().join("\n");
-    assert!(
-        logs.contains("will not survive a Redis restart"),
-        "the opt-in is logged:\n{logs}"
-    );
+    // The logs are read on a thread of their own: the listening line on stdout does not say
+    // that an earlier line of stderr has been read yet, so the line is awaited.
+    server
+        .wait_for_stderr("will not survive a Redis restart", WAIT)
+        .await
+        .unwrap_or_else(|e| panic!("the opt-in is logged: {e}"));
 }

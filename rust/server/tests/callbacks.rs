@@ -101,9 +101,12 @@ async fn a_silent_connection_is_reported_as_a_timeout_and_a_reconnect_replaces_q
     assert_eq!(login.param("Sign"), None, "no token, no Sign");
     assert_eq!(receiver.next().await.action(), ("Disconnect", "TimeOut"));
     silent.closed().await;
+    server.shutdown().await;
 
     // The same instance connecting again replaces its own link: a Login, and no Disconnect for
-    // the old link.
+    // the old link. On a server with the default heartbeat timeout, so that neither of carol's
+    // links can time out on a slow machine while the test awaits its callbacks.
+    let server = start(with_callback(format!("http://{}/", receiver.addr), None)).await;
     let mut first = online(&server, &request("carol", "phone", Platform::Android)).await;
     assert_eq!(receiver.next().await.action(), ("Login", "Register"));
     let _again = online(&server, &request("carol", "phone", Platform::Android)).await;

@@ -40,7 +40,13 @@ async fn kick_reaches_the_holding_node(redis: &RedisTarget) {
         );
     }
     assert_eq!(c.metrics().kicks.load(Relaxed), 1);
-    let sent = c.cluster().unwrap().stats.kicks_sent.load(Relaxed);
+    // c counts the kick once its XADD is answered, which may come after a has delivered it.
+    let kicks_sent = || c.cluster().unwrap().stats.kicks_sent.load(Relaxed);
+    eventually(WAIT, "c counts the kick it sent", || async {
+        kicks_sent() > 0
+    })
+    .await;
+    let sent = kicks_sent();
     let received = a.cluster().unwrap().stats.kicks_received.load(Relaxed);
     assert_eq!((sent, received), (1, 1));
     assert_eq!(

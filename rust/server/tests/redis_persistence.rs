@@ -82,11 +82,12 @@ async fn a_redis_that_forbids_config_is_joined_with_a_warning() {
     let app = format!("{APP}:{KEY}");
     for url in [renamed.url(), acl_url] {
         let node = spawn(&["--listen", "127.0.0.1:0", "--app", &app, "--redis", &url]).await;
+        // Awaited, not read once: stderr is read on a thread of its own, which may not have
+        // read the warning yet when the listening line on stdout has arrived.
+        node.wait_for_stderr("cannot read Redis's persistence settings", WAIT)
+            .await
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
         let logs = node.stderr().join("\n");
-        assert!(
-            logs.contains("cannot read Redis's persistence settings"),
-            "{url}: {logs}"
-        );
         assert!(
             !logs.contains("secret"),
             "the password reached the logs:\n{logs}"

@@ -15,7 +15,11 @@ use tim_protocol::{KickReason, Platform, ServerFrame};
 use tim_server::{DevicePolicy, RunningServer};
 use tim_testkit::client::Connection;
 
-const LEASE: Duration = Duration::from_secs(1);
+/// The lease of the node that is killed and of the one that reads its users' status. A live
+/// node counts as dead once a renewal comes more than two thirds of its lease after the last
+/// one, so the lease leaves a loaded machine room: a 1 s lease let a live node's user read
+/// Offline before the kill.
+const LEASE: Duration = Duration::from_secs(3);
 
 async fn status(node: &RunningServer, user: &str) -> Value {
     let body = format!(r#"{{"To_Account":["{user}"],"IsNeedDetail":1}}"#);
