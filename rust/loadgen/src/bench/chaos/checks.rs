@@ -95,16 +95,25 @@ pub fn device_limits(history: &History, grace: u64) -> Vec<Failure> {
             if before.get(key) != Some(clients) || !reported.insert(key.clone()) {
                 continue;
             }
+            // Since when, in every sample before (in a fault window or not).
+            let since = history
+                .samples
+                .iter()
+                .rev()
+                .skip_while(|s| s.at > pair[0].at)
+                .take_while(|s| overages(&s.online).get(key) == Some(clients))
+                .last()
+                .map_or(pair[0].at, |s| s.at);
             failures.push(Failure {
                 check: "device limits",
-                at: pair[1].at,
+                at: since,
                 users: [user.clone()].into(),
                 clients: clients.clone(),
                 what: format!(
                     "{user} has {} clients online on {platform} (limit {}) from {:.3} s to {:.3} s: clients {clients:?}",
                     clients.len(),
                     limit(*platform),
-                    pair[0].at as f64 / 1000.0,
+                    since as f64 / 1000.0,
                     pair[1].at as f64 / 1000.0,
                 ),
             });
@@ -313,8 +322,12 @@ pub fn told_why(history: &History, at: u64, endings: &[Ending]) -> Vec<Failure> 
             What::Call { client: c, .. } | What::Event { client: c, .. } => *c == client,
             _ => false,
         };
-        let last_call = history.entries.iter().filter(mine).rev().find_map(|e| {
-            match &e.what {
+        let last_call = history
+            .entries
+            .iter()
+            .filter(mine)
+            .rev()
+            .find_map(|e| match &e.what {
                 What::Call {
                     call,
                     outcome,
@@ -322,8 +335,7 @@ pub fn told_why(history: &History, at: u64, endings: &[Ending]) -> Vec<Failure> 
                     ..
                 } => Some((e.at, call, outcome.is_ok(), user)),
                 _ => None,
-            }
-        });
+            });
         let Some((call_at, call, ok, user)) = last_call else {
             continue;
         };
@@ -376,7 +388,13 @@ mod tests {
     }
 
     fn fault(at: u64, action: Action) -> Entry {
-        entry(at, What::Fault { action, started: at })
+        entry(
+            at,
+            What::Fault {
+                action,
+                started: at,
+            },
+        )
     }
 
     fn two_androids() -> Vec<Online> {
@@ -400,7 +418,8 @@ mod tests {
         let failures = device_limits(&history, 3000);
         assert_eq!(failures.len(), 1, "reported once: {failures:?}");
         assert_eq!(failures[0].clients, [0, 1].into());
-        assert_eq!(failures[0].at, 1500);
+        // Seen at 1.5 s, there since 1 s.
+        assert_eq!(failures[0].at, 1000);
     }
 
     #[test]
@@ -489,7 +508,10 @@ mod tests {
                 login(12_000, 1, 1005, Err("70052".to_owned())),
                 login(12_500, 1, 1012, Ok(())),
             ],
-            vec![sample(20_000, vec![online(1, "u0", Platform::Android, 1012)])],
+            vec![sample(
+                20_000,
+                vec![online(1, "u0", Platform::Android, 1012)],
+            )],
         );
         assert_eq!(kicks_hold(&refused, 2000), vec![]);
         let admitted = kicked_at_10s(vec![login(12_000, 1, 1005, Ok(()))], vec![]);
@@ -547,7 +569,10 @@ mod tests {
             nothing_lost(&history(vec![import(true), checked(true), probe(70052)])),
             vec![]
         );
-        assert_eq!(nothing_lost(&history(vec![import(true), checked(false)])).len(), 1);
+        assert_eq!(
+            nothing_lost(&history(vec![import(true), checked(false)])).len(),
+            1
+        );
         assert_eq!(nothing_lost(&history(vec![import(true)])).len(), 1);
         assert_eq!(nothing_lost(&history(vec![import(false)])), vec![]);
         assert_eq!(nothing_lost(&history(vec![probe(0)])).len(), 1);

@@ -149,18 +149,17 @@ impl Device {
             belief.ticket_time = ticket_time;
         }
         let started = self.recorder.now();
-        let outcome = match tokio::time::timeout(CALL_TIMEOUT, self.manager.login(&user, &ticket))
-            .await
-        {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => {
-                if e.code == KICKED_TICKET {
-                    self.tickets.lock().expect("tickets")[side] = None;
+        let outcome =
+            match tokio::time::timeout(CALL_TIMEOUT, self.manager.login(&user, &ticket)).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => {
+                    if e.code == KICKED_TICKET {
+                        self.tickets.lock().expect("tickets")[side] = None;
+                    }
+                    Err(e.code.to_string())
                 }
-                Err(e.code.to_string())
-            }
-            Err(_) => Err("timeout".to_owned()),
-        };
+                Err(_) => Err("timeout".to_owned()),
+            };
         self.recorder.record(What::Call {
             client: self.index,
             user,

@@ -209,7 +209,10 @@ impl fmt::Display for Entry {
                 write!(f, "{started:8.3}..{at:.3} fault {action:?}")
             }
             What::Rest {
-                action, started, ok, ..
+                action,
+                started,
+                ok,
+                ..
             } => {
                 let started = *started as f64 / 1000.0;
                 let ok = if *ok { "acknowledged" } else { "failed" };

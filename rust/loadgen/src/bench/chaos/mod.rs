@@ -198,7 +198,8 @@ async fn drive(
                     Action::Kick { .. } => user_name(*user),
                     _ => format!("chaos-imp-{user}"),
                 };
-                let (admin, recorder, action) = (admin.clone(), recorder.clone(), step.action.clone());
+                let (admin, recorder, action) =
+                    (admin.clone(), recorder.clone(), step.action.clone());
                 rest_calls.push(tokio::spawn(async move {
                     let ok = match action {
                         Action::Kick { .. } => admin.kick(&name).await,
@@ -277,7 +278,9 @@ fn summary(history: &History, options: &ChaosOptions, steps: usize, online: usiz
     };
     for entry in &history.entries {
         match &entry.what {
-            What::Call { outcome: Ok(()), .. } => report.calls_ok += 1,
+            What::Call {
+                outcome: Ok(()), ..
+            } => report.calls_ok += 1,
             What::Call { .. } => report.calls_failed += 1,
             What::Event {
                 event: "onKickedOffline",
@@ -301,15 +304,18 @@ fn summary(history: &History, options: &ChaosOptions, steps: usize, online: usiz
 
 /// A failure and the shortest history that shows it: from the last call of the clients involved
 /// before it (or the fault window it fell in, whichever is earlier) to the moment it was seen,
-/// the faults and the entries of the users and clients involved.
+/// the faults, the REST calls about the users involved, and the calls and events of the clients
+/// involved.
 fn explain(failure: &Failure, history: &History, grace: u64) -> String {
+    // The clients named, or when none is (a session no client holds), every client of the user.
+    let by_user = failure.clients.is_empty();
     let involved = |e: &history::Entry| match &e.what {
         What::Call { client, user, .. } => {
-            failure.clients.contains(client) || failure.users.contains(user)
+            failure.clients.contains(client) || (by_user && failure.users.contains(user))
         }
         What::Event { client, user, .. } => {
             failure.clients.contains(client)
-                || user.as_ref().is_some_and(|u| failure.users.contains(u))
+                || (by_user && user.as_ref().is_some_and(|u| failure.users.contains(u)))
         }
         What::Fault { .. } => true,
         What::Rest { user, .. }

@@ -316,7 +316,10 @@ mod tests {
                         }
                     }
                     Some(false) => {
-                        assert!(open.contains(&target), "seed {seed}: {target} ends unopened");
+                        assert!(
+                            open.contains(&target),
+                            "seed {seed}: {target} ends unopened"
+                        );
                         open.retain(|t| *t != target);
                         if node_down {
                             down -= 1;

@@ -181,9 +181,7 @@ impl World {
 
     /// Whether every node runs (none killed, shutting down or stopped).
     pub fn all_up(&self) -> bool {
-        self.nodes
-            .iter()
-            .all(|n| n.process.is_some() && !n.stopped)
+        self.nodes.iter().all(|n| n.process.is_some() && !n.stopped)
     }
 
     /// The Redis URL the checks read the sessions from.
