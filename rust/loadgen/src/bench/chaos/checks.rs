@@ -84,12 +84,13 @@ pub fn device_limits(history: &History, grace: u64) -> Vec<Failure> {
     let windows = fault_windows(history, grace);
     let mut failures = vec![];
     let mut reported = BTreeSet::new();
-    let calm: Vec<_> = history
-        .samples
-        .iter()
-        .filter(|s| !in_windows(&windows, s.at))
-        .collect();
-    for pair in calm.windows(2) {
+    let calm = history.samples.windows(2).filter(|pair| {
+        let (from, to) = (pair[0].at, pair[1].at);
+        windows
+            .iter()
+            .all(|(start, end)| *end < from || *start > to)
+    });
+    for pair in calm {
         let (before, now) = (overages(&pair[0].online), overages(&pair[1].online));
         for (key @ (user, platform), clients) in &now {
             if before.get(key) != Some(clients) || !reported.insert(key.clone()) {
@@ -448,6 +449,13 @@ mod tests {
             ..History::default()
         };
         assert_eq!(device_limits(&history, 3000), vec![]);
+        // Two samples on either side of a fault window are not two samples running.
+        let across = History {
+            entries: history.entries.clone(),
+            samples: vec![sample(2900, two_androids()), sample(9000, two_androids())],
+            ..History::default()
+        };
+        assert_eq!(device_limits(&across, 3000), vec![]);
         // With a shorter grace, the overage after the fault counts.
         assert_eq!(device_limits(&history, 500).len(), 1);
     }

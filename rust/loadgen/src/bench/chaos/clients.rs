@@ -82,7 +82,7 @@ impl Device {
         let own = index / DEVICES.len();
         let instance = format!("chaos-{index}");
         let manager = TimManager::new();
-        let heartbeat = if index % 2 == 0 { 2 } else { 10 };
+        let heartbeat = if index.is_multiple_of(2) { 2 } else { 10 };
         let config = SdkConfig {
             server_url: url.to_owned(),
             platform,
