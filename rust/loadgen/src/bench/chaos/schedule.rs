@@ -3,7 +3,8 @@
 //! timing; the schedule does not.
 //!
 //! Faults start one to three seconds apart and may overlap (production brings them together), but
-//! never two on one target (a node, the Redis, a node's link to Redis) at once, at most one node is
+//! never two on one target (a node, the Redis, a node's link to Redis) at once (and a node is
+//! restarted only while Redis and its link answer, or it refuses to start), at most one node is
 //! down (killed, stopped or shutting down) at a time so that the clients always have somewhere to
 //! go, and every fault has ended by the end of the run. Between faults come REST kicks and account
 //! imports.
@@ -178,30 +179,39 @@ pub fn generate(seed: u64, shape: &Shape) -> Vec<Step> {
             end_at
         };
         match kind {
-            Kind::Kill | Kind::Term | Kind::Stop if node_free[node] <= at && down_until <= at => {
-                let (begin, length, end) = match kind {
+            // A node restarts only while Redis and its link answer: it refuses to start otherwise.
+            Kind::Kill | Kind::Term
+                if node_free[node] <= at
+                    && down_until <= at
+                    && link_free[node] <= at
+                    && redis_free <= at =>
+            {
+                let (begin, end) = match kind {
                     Kind::Kill => (
                         Action::KillNode { node },
-                        rng.random_range(Duration::from_millis(500)..lease * 2),
-                        Action::RestartNode {
-                            node,
-                            new_id: rng.random_bool(0.5),
-                        },
-                    ),
-                    Kind::Term => (
-                        Action::TermNode { node },
-                        rng.random_range(lease..lease * 2),
                         Action::RestartNode {
                             node,
                             new_id: rng.random_bool(0.5),
                         },
                     ),
                     _ => (
-                        Action::StopNode { node },
-                        rng.random_range(lease + Duration::from_millis(500)..lease * 2),
-                        Action::ContNode { node },
+                        Action::TermNode { node },
+                        Action::RestartNode {
+                            node,
+                            new_id: rng.random_bool(0.5),
+                        },
                     ),
                 };
+                let length = rng.random_range(Duration::from_millis(500)..lease * 2);
+                let end = fault(begin, length, end);
+                node_free[node] = end + lease;
+                link_free[node] = end + lease;
+                redis_free = end + lease;
+                down_until = end + lease;
+            }
+            Kind::Stop if node_free[node] <= at && down_until <= at => {
+                let length = rng.random_range(lease + Duration::from_millis(500)..lease * 2);
+                let (begin, end) = (Action::StopNode { node }, Action::ContNode { node });
                 let end = fault(begin, length, end);
                 node_free[node] = end + lease;
                 down_until = end + lease;
@@ -306,6 +316,13 @@ mod tests {
                     (_, None) => "redis".to_owned(),
                 };
                 let node_down = target.starts_with("node");
+                if let Action::RestartNode { node, .. } = step.action {
+                    let blocked = ["redis".to_owned(), format!("link {node}")];
+                    assert!(
+                        open.iter().all(|t| !blocked.contains(t)),
+                        "seed {seed}: node {node} restarts during {open:?}"
+                    );
+                }
                 match step.action.opens_fault() {
                     Some(true) => {
                         assert!(!open.contains(&target), "seed {seed}: {target} twice");
