@@ -13,12 +13,17 @@
 //!   and two nodes on it: logins per second, server and Redis CPU per login, Redis memory per
 //!   online session, and the latency of a kick from one node to another.
 //!
+//! - `tim-loadgen chaos` runs a cluster (Redis, three nodes, HAProxy) under a fault schedule that
+//!   its seed decides, with real SDK clients competing for their users' places, and checks the
+//!   device limits, the store against the clients, kicks and acknowledged writes.
+//!
 //! It starts the server binary itself (`--server-bin`, default `target/release/tim-server`) on
 //! `127.0.0.1:0`, or attaches to a running one with `--url` (then memory cannot be measured). It
 //! only ever connects to loopback addresses, and every run is bounded in time and count.
 
 mod bench;
 
+use bench::chaos::ChaosOptions;
 use bench::cluster::ClusterOptions;
 use bench::failover::FailoverOptions;
 use bench::idle::{IdleOptions, IdleReport};
@@ -202,6 +207,32 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = 128)]
         ramp_concurrency: usize,
     },
+    /// A seeded fault schedule against a cluster: Redis (append-only, fsync always), nodes
+    /// behind HAProxy each with its own link to Redis, real SDK clients logging in, out and
+    /// switching; nodes killed, stopped, shut down and restarted, Redis stalled and restarted,
+    /// links cut, blackholed and delayed, REST kicks and imports. Checks the device limits at
+    /// every sample and at quiescence, the store against the clients, kicks and what was
+    /// acknowledged; a failure prints the seed and the history that shows it, and exits 1.
+    Chaos {
+        /// Decides the fault schedule (the same seed, the same schedule).
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        seed: u64,
+        /// Seconds of churn and faults (quiescence and the checks follow).
+        #[arg(long, value_name = "SECS", default_value_t = 120.0)]
+        duration: f64,
+        /// SDK clients, four per user (two Android phones, an iPhone, a browser).
+        #[arg(long, value_name = "N", default_value_t = 300)]
+        clients: usize,
+        /// Nodes behind the balancer.
+        #[arg(long, value_name = "N", default_value_t = 3)]
+        nodes: usize,
+        /// The nodes' --node-lease.
+        #[arg(long, value_name = "SECS", default_value_t = 3.0)]
+        lease: f64,
+        /// Each client thinks a random time up to this between two actions.
+        #[arg(long, value_name = "MS", default_value_t = 1500)]
+        pause_ms: u64,
+    },
 }
 
 /// Upper bounds that keep a mistyped flag from turning into an unbounded run.
@@ -244,7 +275,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Soak { threads, .. } => between("--threads", *threads, 64)?,
         Command::Cluster { threads, .. } => between("--threads", *threads, 64)?,
         Command::Idle { .. } => 1,
-        Command::Failover { .. } => 2,
+        Command::Failover { .. } | Command::Chaos { .. } => 2,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
@@ -398,6 +429,40 @@ fn run(cli: Cli) -> Result<(), String> {
             );
             if !report.ok {
                 return Err(format!("failover: {}", report.failures.join("; ")));
+            }
+        }
+        Command::Chaos {
+            seed,
+            duration,
+            clients,
+            nodes,
+            lease,
+            pause_ms,
+        } => {
+            let options = ChaosOptions {
+                seed,
+                duration: seconds("--duration", duration, MAX_DURATION_SECS * 6.0)?,
+                clients: between("--clients", clients, MAX_CLIENTS)?,
+                nodes: between("--nodes", nodes, 16)?.max(2),
+                lease: seconds("--lease", lease, MAX_DURATION_SECS)?.max(Duration::from_secs(1)),
+                pause: Duration::from_millis(pause_ms.min(60_000)),
+            };
+            bench::raise_fd_limit(options.clients as u64 * 2 + FD_RESERVE)?;
+            let report = runtime.block_on(bench::chaos::run(&target_options, &options))?;
+            if cli.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).unwrap_or_default()
+                );
+            } else {
+                bench::chaos::print(&report, &options);
+            }
+            if !report.failures.is_empty() {
+                return Err(format!(
+                    "chaos: seed {} failed {} checks",
+                    seed,
+                    report.failures.len()
+                ));
             }
         }
     }

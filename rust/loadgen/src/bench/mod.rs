@@ -1,6 +1,7 @@
 //! The measurements, and what they share: file descriptor limits, process readings from `/proc`,
 //! the loopback TCP connections every login opens.
 
+pub mod chaos;
 pub mod cluster;
 pub mod failover;
 pub mod idle;
