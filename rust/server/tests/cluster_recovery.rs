@@ -16,7 +16,7 @@ use tim_testkit::client::{Connection, login_request};
 use tim_testkit::{FaultProxy, RedisCluster};
 
 /// A short lease, so that a node stopped past it is seen dead within a test's patience.
-const LEASE: Duration = Duration::from_secs(2);
+const LEASE: Duration = Duration::from_secs(3);
 
 fn hash(user: &str) -> String {
     format!("tim:s:{{{APP}:{user}}}")
