@@ -15,15 +15,17 @@ use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper::http::uri::{Scheme, Uri};
 use hyper_util::rt::TokioIo;
-use rustls_pki_types::ServerName;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName};
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::hash_map::DefaultHasher;
 use std::fmt;
 use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tim_protocol::Platform;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -52,6 +54,9 @@ pub struct CallbackConfig {
     pub url: String,
     /// With a token, each request carries `Sign` = hex SHA-256 of token + `RequestTime`.
     pub token: Option<String>,
+    /// PEM CA certificates that an `https://` endpoint's certificate may chain to besides the
+    /// built-in Web PKI roots (an endpoint on a private CA); relative to the TOML file.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// The token never reaches a log line.
@@ -60,14 +65,36 @@ impl fmt::Debug for CallbackConfig {
         f.debug_struct("CallbackConfig")
             .field("url", &self.url)
             .field("token", &self.token.as_ref().map(|_| "<token>"))
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
 
 impl CallbackConfig {
-    /// Checks that the URL is one this server can post to.
+    /// Checks that the URL is one this server can post to, and that `ca_file` holds certificates.
     pub fn validate(&self) -> Result<(), String> {
-        target(&self.url).map(|_| ())
+        target(&self.url)?;
+        self.roots().map(|_| ())
+    }
+
+    /// The roots an `https://` endpoint's certificate is checked against.
+    fn roots(&self) -> Result<rustls::RootCertStore, String> {
+        let mut roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        if let Some(path) = &self.ca_file {
+            let name = format!("callback ca_file {}", path.display());
+            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+                .and_then(Iterator::collect)
+                .map_err(|e| format!("{name}: {e}"))?;
+            if certs.is_empty() {
+                return Err(format!("{name}: no PEM certificate found"));
+            }
+            for cert in certs {
+                roots.add(cert).map_err(|e| format!("{name}: {e}"))?;
+            }
+        }
+        Ok(roots)
     }
 }
 
@@ -320,11 +347,8 @@ async fn work(mut jobs: mpsc::Receiver<Job>, counts: Arc<CallbackCounts>) {
         loop {
             let now_secs = unix_millis() / 1000;
             let query = job.event.query(job.config.token.as_deref(), now_secs);
-            match tokio::time::timeout(
-                REQUEST_TIMEOUT,
-                deliver(&job.config.url, &query, body.clone()),
-            )
-            .await
+            match tokio::time::timeout(REQUEST_TIMEOUT, deliver(&job.config, &query, body.clone()))
+                .await
             {
                 Ok(Ok(())) => {
                     counts.sent.fetch_add(1, Relaxed);
@@ -348,8 +372,8 @@ async fn work(mut jobs: mpsc::Receiver<Job>, counts: Arc<CallbackCounts>) {
 }
 
 /// Posts one request on a new connection; `Ok` for a 2xx answer.
-async fn deliver(url: &str, query: &str, body: Bytes) -> Result<(), String> {
-    let target = target(url)?;
+async fn deliver(config: &CallbackConfig, query: &str, body: Bytes) -> Result<(), String> {
+    let target = target(&config.url)?;
     let separator = if target.path_and_query.contains('?') {
         '&'
     } else {
@@ -366,7 +390,7 @@ async fn deliver(url: &str, query: &str, body: Bytes) -> Result<(), String> {
     let _ = tcp.set_nodelay(true);
     if target.tls {
         let name = ServerName::try_from(target.host.clone()).map_err(|e| e.to_string())?;
-        let tls = tls_connector()
+        let tls = tls_connector(config)?
             .connect(name, tcp)
             .await
             .map_err(|e| e.to_string())?;
@@ -399,23 +423,24 @@ where
     }
 }
 
-/// TLS to callback endpoints trusts the Web PKI roots.
-fn tls_connector() -> tokio_rustls::TlsConnector {
-    static CONNECTOR: OnceLock<tokio_rustls::TlsConnector> = OnceLock::new();
-    CONNECTOR
-        .get_or_init(|| {
-            let roots = rustls::RootCertStore {
-                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-            };
-            let provider = Arc::new(rustls::crypto::ring::default_provider());
-            let config = rustls::ClientConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .expect("ring supports the default TLS versions")
-                .with_root_certificates(roots)
-                .with_no_client_auth();
-            tokio_rustls::TlsConnector::from(Arc::new(config))
-        })
-        .clone()
+/// TLS to a callback endpoint trusts the Web PKI roots and the endpoint's `ca_file`; one
+/// connector per `ca_file`, so that its sessions resume.
+fn tls_connector(config: &CallbackConfig) -> Result<tokio_rustls::TlsConnector, String> {
+    static CONNECTORS: Mutex<Vec<(Option<PathBuf>, tokio_rustls::TlsConnector)>> =
+        Mutex::new(Vec::new());
+    let mut connectors = CONNECTORS.lock().unwrap();
+    if let Some((_, connector)) = connectors.iter().find(|(ca, _)| *ca == config.ca_file) {
+        return Ok(connector.clone());
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default TLS versions")
+        .with_root_certificates(config.roots()?)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(tls));
+    connectors.push((config.ca_file.clone(), connector.clone()));
+    Ok(connector)
 }
 
 #[cfg(test)]
@@ -488,6 +513,7 @@ mod tests {
             CallbackConfig {
                 url: url.into(),
                 token: None,
+                ca_file: None,
             }
             .validate()
         };

@@ -17,6 +17,7 @@ fn with_callback(url: String, token: Option<&str>) -> tim_server::ServerConfig {
     config.apps.get_mut(&APP).unwrap().callback = Some(CallbackConfig {
         url,
         token: token.map(str::to_owned),
+        ca_file: None,
     });
     config
 }
