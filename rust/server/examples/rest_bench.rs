@@ -11,11 +11,10 @@
 //! HTTP/1.1 keep-alive connections call in a loop for `secs` seconds. A durable write is
 //! answered once it is on disk, so its latency is the database's group commit.
 
-use axum::body::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::Request;
-use hyper_util::rt::TokioIo;
+mod support;
+
 use std::time::{Duration, Instant};
+use support::{arg, connect, post, value};
 use tim_protocol::Platform;
 use tim_server::{AppConfig, ClusterConfig, RedisTarget, RunningServer, Server, ServerConfig};
 use tim_testkit::RedisServer;
@@ -23,16 +22,6 @@ use tim_testkit::client::{Connection, login_request};
 use tim_testkit::tickets::{APP, KEY, ticket};
 
 const ACCOUNTS: usize = 500;
-
-fn value(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    let i = args.iter().position(|a| a == name)?;
-    args.get(i + 1).cloned()
-}
-
-fn arg(name: &str, default: u64) -> u64 {
-    value(name).and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 /// The command measured, and the body of its `n`th call by caller `c`.
 #[derive(Clone, Copy)]
@@ -89,35 +78,6 @@ async fn node(
         redis_ephemeral: true,
     });
     Server::bind(config).await.expect("bind").spawn()
-}
-
-type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
-
-async fn connect(node: &RunningServer) -> Sender {
-    let addr = node.rest_url().trim_start_matches("http://").to_owned();
-    let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
-    tcp.set_nodelay(true).unwrap();
-    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    sender
-}
-
-async fn post(sender: &mut Sender, path: &str, body: &str) -> serde_json::Value {
-    let query = format!(
-        "sdkappid={APP}&identifier=administrator&usersig={}&random=1&contenttype=json",
-        ticket("administrator")
-    );
-    let request = Request::post(format!("/v4/{path}?{query}"))
-        .header("host", "bench")
-        .body(Full::new(Bytes::from(body.to_owned())))
-        .unwrap();
-    // A keep-alive connection takes the next request once it has finished the last one.
-    sender.ready().await.unwrap();
-    let response = sender.send_request(request).await.unwrap();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    serde_json::from_slice(&body).unwrap()
 }
 
 #[tokio::main]

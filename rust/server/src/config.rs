@@ -455,6 +455,11 @@ impl ServerConfig {
             cli.tls_key.clone(),
             ("--tls-cert", "--tls-key"),
         )?;
+        for app in &mut file.apps {
+            if let Some(callback) = &mut app.callback {
+                callback.ca_file = callback.ca_file.take().map(in_file_dir);
+            }
+        }
         let file_cluster = file.cluster.take();
         let file_data_dir = file.data_dir.take().map(in_file_dir);
         let mut config = ServerConfig::from_file(file)?;
@@ -477,6 +482,7 @@ impl ServerConfig {
                 let callback = CallbackConfig {
                     url: url.clone(),
                     token: None,
+                    ca_file: None,
                 };
                 callback.validate()?;
                 app.callback = Some(callback);
