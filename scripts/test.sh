@@ -42,6 +42,12 @@ step "Cluster: SDK clients through HAProxy in front of 3 nodes on Redis; one nod
 cargo build --locked -p tim-server -p tim-loadgen
 target/debug/tim-loadgen failover --clients 300 --server-bin target/debug/tim-server
 
+step "Cluster under combined faults: tim-loadgen chaos, a fixed seed for two minutes"
+# Nodes killed, stopped and restarted, Redis stalled and restarted, links cut and delayed, REST
+# kicks and imports, under 300 SDK clients; the device limits, the store and the clients' beliefs
+# are checked throughout and at quiescence (docs/reliability.md).
+target/debug/tim-loadgen chaos --seed 2 --duration 120 --clients 300 --server-bin target/debug/tim-server
+
 step "TypeScript: npm ci, tsc --noEmit, eslint, jest"
 npm ci --no-audit --no-fund --loglevel=error
 npx tsc --noEmit
