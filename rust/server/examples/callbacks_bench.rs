@@ -71,23 +71,6 @@ async fn endpoint(tls: Option<tokio_rustls::TlsAcceptor>, rtt: Duration, seen: A
     port
 }
 
-/// The endpoint's TLS: the test PKI's server certificate.
-fn acceptor(pki: &TestPki) -> tokio_rustls::TlsAcceptor {
-    use rustls_pki_types::pem::PemObject;
-    let certs = rustls_pki_types::CertificateDer::pem_slice_iter(pki.cert_pem.as_bytes())
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(pki.key_pem.as_bytes()).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .unwrap();
-    tokio_rustls::TlsAcceptor::from(Arc::new(config))
-}
-
 /// Resident memory of this process now and at its peak, in MiB (Linux).
 fn memory_mib() -> (f64, f64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -111,7 +94,12 @@ async fn main() {
     let ca_file =
         std::env::temp_dir().join(format!("tim-callbacks-bench-{}.pem", std::process::id()));
     std::fs::write(&ca_file, pki.ca_pem()).unwrap();
-    let port = endpoint(https.then(|| acceptor(&pki)), rtt, seen.clone()).await;
+    let port = endpoint(
+        https.then(|| tokio_rustls::TlsAcceptor::from(pki.tls_server_config())),
+        rtt,
+        seen.clone(),
+    )
+    .await;
     let scheme = if https { "https" } else { "http" };
 
     let mut app = AppConfig {

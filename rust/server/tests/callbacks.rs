@@ -8,8 +8,6 @@ mod support;
 use http_body_util::BodyExt;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -202,7 +200,7 @@ impl Endpoint {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let scheme = if pki.is_some() { "https" } else { "http" };
         let url = format!("{scheme}://{}/cb", listener.local_addr().unwrap());
-        let tls = pki.map(acceptor);
+        let tls = pki.map(|pki| tokio_rustls::TlsAcceptor::from(pki.tls_server_config()));
         let seen = Arc::new(Seen::default());
         let accepting = seen.clone();
         tokio::spawn(async move {
@@ -269,21 +267,6 @@ async fn answer(
         *response.body_mut() = r#"{"ActionStatus":"OK","ErrorCode":0}"#.to_owned();
     }
     Ok(response)
-}
-
-fn acceptor(pki: &TestPki) -> tokio_rustls::TlsAcceptor {
-    let certs = CertificateDer::pem_slice_iter(pki.cert_pem.as_bytes())
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    let key = PrivateKeyDer::from_pem_slice(pki.key_pem.as_bytes()).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .unwrap();
-    tokio_rustls::TlsAcceptor::from(Arc::new(config))
 }
 
 /// Event `seq` of `user`; `EventTime` carries `seq`, so the endpoint can tell the order.

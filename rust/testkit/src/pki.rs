@@ -45,4 +45,24 @@ impl TestPki {
     pub fn ca_der(&self) -> &[u8] {
         self.ca.der()
     }
+
+    /// A TLS server configuration with the server certificate, for an endpoint a test runs
+    /// itself (a callback receiver, say).
+    #[cfg(feature = "tls")]
+    pub fn tls_server_config(&self) -> std::sync::Arc<rustls::ServerConfig> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let certs = CertificateDer::pem_slice_iter(self.cert_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .expect("the server certificate");
+        let key = PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes()).expect("the server key");
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .expect("a server configuration");
+        std::sync::Arc::new(config)
+    }
 }
