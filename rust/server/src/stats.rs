@@ -110,11 +110,40 @@ struct Day {
     max_online: u64,
 }
 
+/// Sessions online on this node, per app: the hub counts them, from a session's admission until
+/// it leaves the hub whatever ends it, so that each node counts exactly the sessions connected to
+/// it; the daily figures read them for their peaks.
+#[derive(Debug, Default)]
+pub struct Online(Mutex<HashMap<u64, u64>>);
+
+impl Online {
+    /// One more session of `app` online here.
+    pub fn add(&self, app: u64) {
+        *self.lock().entry(app).or_default() += 1;
+    }
+
+    /// One session of `app` fewer.
+    pub fn remove(&self, app: u64) {
+        if let Some(n) = self.lock().get_mut(&app) {
+            *n = n.saturating_sub(1);
+        }
+    }
+
+    /// Sessions of `app` online here.
+    pub fn of(&self, app: u64) -> u64 {
+        self.lock().get(&app).copied().unwrap_or(0)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, u64>> {
+        // Every update is a single step, so a poisoned lock guards sound counts.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 #[derive(Debug, Default)]
 struct AppFigures {
     days: BTreeMap<i64, Day>,
     registered_total: u64,
-    online: u64,
     /// Days changed since the figures were last written (with a database only).
     changed: BTreeSet<i64>,
     /// Users active on a day since the figures were last written (with a database only).
@@ -122,13 +151,13 @@ struct AppFigures {
 }
 
 impl AppFigures {
-    /// The day's entry, created with the figures that carry over (accounts in all, sessions
-    /// still online since yesterday); days past [`DAYS_KEPT`] are dropped.
-    fn day(&mut self, day: i64) -> &mut Day {
+    /// The day's entry, created with the figures that carry over (accounts in all, the `online`
+    /// sessions still online since yesterday); days past [`DAYS_KEPT`] are dropped.
+    fn day(&mut self, day: i64, online: u64) -> &mut Day {
         if !self.days.contains_key(&day) {
             self.days.retain(|&d, _| d > day - DAYS_KEPT);
         }
-        let (total, online) = (self.registered_total, self.online);
+        let total = self.registered_total;
         self.days.entry(day).or_insert_with(|| Day {
             registered_total: total,
             max_online: online,
@@ -145,6 +174,7 @@ pub struct DailyStats {
     offset: UtcOffset,
     apps: Mutex<HashMap<u64, AppFigures>>,
     cluster: Option<Arc<Cluster>>,
+    online: Arc<Online>,
     /// Whether changes are kept for [`DailyStats::changes`].
     durable: bool,
     /// The day the old days were last pruned from the database.
@@ -152,12 +182,14 @@ pub struct DailyStats {
 }
 
 impl DailyStats {
-    /// Figures whose days start at midnight in `offset`, shared through `cluster` if given.
-    pub fn new(offset: UtcOffset, cluster: Option<Arc<Cluster>>) -> Self {
+    /// Figures whose days start at midnight in `offset`, shared through `cluster` if given, with
+    /// the peaks of the sessions that `online` counts.
+    pub fn new(offset: UtcOffset, cluster: Option<Arc<Cluster>>, online: Arc<Online>) -> Self {
         DailyStats {
             offset,
             apps: Mutex::default(),
             cluster,
+            online,
             durable: false,
             pruned: Mutex::default(),
         }
@@ -243,18 +275,20 @@ impl DailyStats {
             .collect())
     }
 
-    fn with<T>(&self, app: u64, f: impl FnOnce(&mut AppFigures) -> T) -> T {
+    /// Runs `f` on the app's figures and the sessions it has online here.
+    fn with<T>(&self, app: u64, f: impl FnOnce(&mut AppFigures, u64) -> T) -> T {
+        let online = self.online.of(app);
         // Every update is complete before it can panic, so a poisoned lock guards sound data.
         let mut apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
-        f(apps.entry(app).or_default())
+        f(apps.entry(app).or_default(), online)
     }
 
     /// Counts a successful login of `user` at `now_ms`.
     pub fn login(&self, app: u64, user: &str, now_ms: u64) {
         let day = self.offset.day(now_ms);
         let durable = self.durable;
-        self.with(app, |figures| {
-            let entry = figures.day(day);
+        self.with(app, |figures, online| {
+            let entry = figures.day(day, online);
             entry.logins += 1;
             let new_user = !entry.active.contains(user);
             if new_user {
@@ -276,10 +310,10 @@ impl DailyStats {
     pub fn registered(&self, app: u64, now_ms: u64) {
         let day = self.offset.day(now_ms);
         let durable = self.durable;
-        self.with(app, |figures| {
+        self.with(app, |figures, online| {
             figures.registered_total += 1;
             let total = figures.registered_total;
-            let entry = figures.day(day);
+            let entry = figures.day(day, online);
             entry.registered += 1;
             entry.registered_total = total;
             if durable {
@@ -295,10 +329,10 @@ impl DailyStats {
     pub fn deleted(&self, app: u64, now_ms: u64) {
         let day = self.offset.day(now_ms);
         let durable = self.durable;
-        self.with(app, |figures| {
+        self.with(app, |figures, online| {
             figures.registered_total = figures.registered_total.saturating_sub(1);
             let total = figures.registered_total;
-            figures.day(day).registered_total = total;
+            figures.day(day, online).registered_total = total;
             if durable {
                 figures.changed.insert(day);
             }
@@ -308,16 +342,13 @@ impl DailyStats {
         }
     }
 
-    /// Counts a session going online at `now_ms`, and the `displaced` sessions it took the
-    /// place of going offline at the same moment (they are not counted again when their
-    /// connections close).
-    pub fn session_opened(&self, app: u64, displaced: usize, now_ms: u64) {
+    /// Takes the peak of sessions online after a session of `app` went online at `now_ms`
+    /// (counted in [`Online`] already, and the sessions it displaced here uncounted).
+    pub fn session_opened(&self, app: u64, now_ms: u64) {
         let day = self.offset.day(now_ms);
         let durable = self.durable;
-        let new_peak = self.with(app, |figures| {
-            figures.online = (figures.online + 1).saturating_sub(displaced as u64);
-            let online = figures.online;
-            let entry = figures.day(day);
+        let new_peak = self.with(app, |figures, online| {
+            let entry = figures.day(day, online);
             let new_peak = online > entry.max_online;
             entry.max_online = entry.max_online.max(online);
             if durable && new_peak {
@@ -330,18 +361,11 @@ impl DailyStats {
         }
     }
 
-    /// Counts sessions going offline.
-    pub fn sessions_closed(&self, app: u64, n: usize) {
-        self.with(app, |figures| {
-            figures.online = figures.online.saturating_sub(n as u64);
-        });
-    }
-
     /// The figures of the last [`DAYS_KEPT`] days up to the day of `now_ms` that have any,
     /// newest first.
     pub fn days(&self, app: u64, now_ms: u64) -> Vec<DayFigures> {
         let today = self.offset.day(now_ms);
-        self.with(app, |figures| {
+        self.with(app, |figures, _| {
             figures
                 .days
                 .range(today - DAYS_KEPT + 1..=today)
@@ -422,7 +446,7 @@ mod tests {
 
     #[test]
     fn a_user_counts_once_a_day_however_often_they_log_in() {
-        let stats = DailyStats::new(UtcOffset::UTC, None);
+        let stats = DailyStats::new(UtcOffset::UTC, None, Arc::default());
         for i in 0..5 {
             stats.login(7, "alice", DEC_1 + i * HOUR);
         }
@@ -444,7 +468,7 @@ mod tests {
 
     #[test]
     fn the_day_boundary_follows_the_offset() {
-        let stats = DailyStats::new(UtcOffset::parse("+08:00").unwrap(), None);
+        let stats = DailyStats::new(UtcOffset::parse("+08:00").unwrap(), None, Arc::default());
         // 17:00 UTC on 1 December is 01:00 on 2 December in Beijing.
         stats.login(7, "alice", DEC_1 + 17 * HOUR);
         assert_eq!(stats.days(7, DEC_1 + 17 * HOUR)[0].date, "20261202");
@@ -454,14 +478,24 @@ mod tests {
 
     #[test]
     fn registrations_peaks_and_the_thirty_day_window() {
-        let stats = DailyStats::new(UtcOffset::UTC, None);
+        let stats = DailyStats::new(UtcOffset::UTC, None, Arc::default());
         stats.registered(7, DEC_1);
         stats.registered(7, DEC_1);
         stats.deleted(7, DEC_1);
-        stats.session_opened(7, 0, DEC_1);
-        stats.session_opened(7, 0, DEC_1);
-        stats.session_opened(7, 1, DEC_1);
-        stats.sessions_closed(7, 1);
+        let online = |added: bool| {
+            if added {
+                stats.online.add(7);
+                stats.session_opened(7, DEC_1);
+            } else {
+                stats.online.remove(7);
+            }
+        };
+        online(true);
+        online(true);
+        // A login that displaced one of the two: that one left first.
+        online(false);
+        online(true);
+        online(false);
         let today = &stats.days(7, DEC_1)[0];
         assert_eq!(
             (today.registered, today.registered_total, today.max_online),
