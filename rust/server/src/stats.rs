@@ -4,11 +4,14 @@
 
 use crate::cluster::Cluster;
 use crate::database::{StoredDay, Write};
+use crate::figures_batch::Batches;
 use crate::registry::RegistryError;
+use futures_util::future::join_all;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex};
+use tracing::debug;
 
 /// Days of figures kept and reported.
 pub const DAYS_KEPT: i64 = 30;
@@ -166,14 +169,19 @@ impl AppFigures {
     }
 }
 
-/// The daily figures of every app: kept in this process's memory, and in a cluster also in its
-/// Redis, which `getappinfo` then reads so that every node's users count once. On a single node
-/// with a database, [`DailyStats::changes`] gives what changed, for the database.
+/// The daily figures of every app: on a single node, kept in this process's memory (with a
+/// database, [`DailyStats::changes`] gives what changed, for the database); in a cluster, kept in
+/// its Redis, which `getappinfo` then reads so that every node's users count once: the node keeps
+/// only its peaks, and what it counted until [`DailyStats::flush`] sends it.
 #[derive(Default)]
 pub struct DailyStats {
     offset: UtcOffset,
     apps: Mutex<HashMap<u64, AppFigures>>,
     cluster: Option<Arc<Cluster>>,
+    /// In a cluster: what was counted here and not yet applied in Redis.
+    batches: Mutex<Batches>,
+    /// In a cluster: each app's users of a day in all (the day, the count), as Redis last said.
+    cluster_active: Mutex<HashMap<u64, (i64, u64)>>,
     online: Arc<Online>,
     /// Whether changes are kept for [`DailyStats::changes`].
     durable: bool,
@@ -189,6 +197,8 @@ impl DailyStats {
             offset,
             apps: Mutex::default(),
             cluster,
+            batches: Mutex::default(),
+            cluster_active: Mutex::default(),
             online,
             durable: false,
             pruned: Mutex::default(),
@@ -275,6 +285,32 @@ impl DailyStats {
             .collect())
     }
 
+    /// Sends what this cluster node counted since the last call to its Redis, one call per app;
+    /// a batch Redis did not apply is sent again at the next call. Nothing without a cluster.
+    pub async fn flush(&self) {
+        let Some(cluster) = &self.cluster else { return };
+        let outgoing = lock(&self.batches).cut();
+        let sent = join_all(
+            outgoing
+                .iter()
+                .map(|(app, number, batch)| cluster.apply_figures(*app, *number, batch)),
+        )
+        .await;
+        for ((app, number, batch), result) in outgoing.iter().zip(sent) {
+            match result {
+                Ok(active) => {
+                    lock(&self.batches).applied(*app, *number);
+                    if let Some(&day) = batch.days.keys().next_back() {
+                        lock(&self.cluster_active).insert(*app, (day, active));
+                    }
+                }
+                Err(e) => {
+                    debug!(error = %e, app, "cannot send the daily figures: sent again next time")
+                }
+            }
+        }
+    }
+
     /// Runs `f` on the app's figures and the sessions it has online here.
     fn with<T>(&self, app: u64, f: impl FnOnce(&mut AppFigures, u64) -> T) -> T {
         let online = self.online.of(app);
@@ -286,6 +322,9 @@ impl DailyStats {
     /// Counts a successful login of `user` at `now_ms`.
     pub fn login(&self, app: u64, user: &str, now_ms: u64) {
         let day = self.offset.day(now_ms);
+        if self.cluster.is_some() {
+            return lock(&self.batches).login(app, user, day);
+        }
         let durable = self.durable;
         self.with(app, |figures, online| {
             let entry = figures.day(day, online);
@@ -301,14 +340,14 @@ impl DailyStats {
                 }
             }
         });
-        if let Some(cluster) = &self.cluster {
-            cluster.count_login(app, user, day);
-        }
     }
 
     /// Counts an account registered (its first login, or an import) at `now_ms`.
     pub fn registered(&self, app: u64, now_ms: u64) {
         let day = self.offset.day(now_ms);
+        if self.cluster.is_some() {
+            return lock(&self.batches).account(app, day, 1);
+        }
         let durable = self.durable;
         self.with(app, |figures, online| {
             figures.registered_total += 1;
@@ -320,14 +359,14 @@ impl DailyStats {
                 figures.changed.insert(day);
             }
         });
-        if let Some(cluster) = &self.cluster {
-            cluster.count_account(app, day, 1);
-        }
     }
 
     /// Counts an account deleted at `now_ms`.
     pub fn deleted(&self, app: u64, now_ms: u64) {
         let day = self.offset.day(now_ms);
+        if self.cluster.is_some() {
+            return lock(&self.batches).account(app, day, -1);
+        }
         let durable = self.durable;
         self.with(app, |figures, online| {
             figures.registered_total = figures.registered_total.saturating_sub(1);
@@ -337,9 +376,6 @@ impl DailyStats {
                 figures.changed.insert(day);
             }
         });
-        if let Some(cluster) = &self.cluster {
-            cluster.count_account(app, day, -1);
-        }
     }
 
     /// Takes the peak of sessions online after a session of `app` went online at `now_ms`
@@ -348,16 +384,18 @@ impl DailyStats {
         let day = self.offset.day(now_ms);
         let durable = self.durable;
         let new_peak = self.with(app, |figures, online| {
+            // A day this opening starts has this session as its first peak.
+            let first = !figures.days.contains_key(&day);
             let entry = figures.day(day, online);
-            let new_peak = online > entry.max_online;
+            let new_peak = first || online > entry.max_online;
             entry.max_online = entry.max_online.max(online);
             if durable && new_peak {
                 figures.changed.insert(day);
             }
             new_peak.then_some(online)
         });
-        if let (Some(cluster), Some(peak)) = (&self.cluster, new_peak) {
-            cluster.count_peak(app, day, peak);
+        if let (Some(_), Some(peak)) = (&self.cluster, new_peak) {
+            lock(&self.batches).peak(app, day, peak);
         }
     }
 
@@ -393,14 +431,27 @@ impl DailyStats {
         }
     }
 
-    /// Active users of each app today.
+    /// Active users of each app today: this node's, or in a cluster, the cluster's as its Redis
+    /// last answered this node's figures.
     pub fn active_today(&self, now_ms: u64) -> BTreeMap<u64, u64> {
         let today = self.offset.day(now_ms);
+        if self.cluster.is_some() {
+            return lock(&self.cluster_active)
+                .iter()
+                .map(|(&app, &(day, n))| (app, if day == today { n } else { 0 }))
+                .collect();
+        }
         let apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
         apps.iter()
             .map(|(&app, f)| (app, f.days.get(&today).map_or(0, |d| d.active.len() as u64)))
             .collect()
     }
+}
+
+/// Locks `mutex`: every update under these locks is complete before it can panic, so a poisoned
+/// lock guards sound data.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// `YYYYMMDD` of a day counted from 1970-01-01 (the proleptic Gregorian calendar; the algorithm

@@ -269,3 +269,23 @@ async fn each_node_counts_its_own_sessions_online_whatever_ends_them() {
     a.shutdown().await;
     b.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_node_shutting_down_sends_the_figures_it_counted() {
+    let redis = RedisServer::start().await;
+    let policy = DevicePolicy::default();
+    let a = node(&target(&redis), "a", policy).await;
+    let b = node(&target(&redis), "b", policy).await;
+    let _alice = online(&a, &request("alice", "phone", Platform::Android)).await;
+    a.shutdown().await;
+    // Read at once: the figures were sent before the shutdown was done.
+    for (name, value) in [
+        ("LoginTimes", 1),
+        ("ActiveUserNum", 1),
+        ("RegistUserNumOneDay", 1),
+        ("MaxOnlineNum", 1),
+    ] {
+        assert_eq!(figure(&b, name).await, value, "{name}");
+    }
+    b.shutdown().await;
+}
