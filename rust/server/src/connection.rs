@@ -237,17 +237,6 @@ impl<'a> Session<'a> {
         for replaced in &admission.replaced {
             shared.end(replaced, Ending::Replaced);
         }
-        let now_ms = unix_millis();
-        if admission.first_login {
-            shared.stats.registered(account.sdk_app_id, now_ms);
-        }
-        shared
-            .stats
-            .login(account.sdk_app_id, &account.user_id, now_ms);
-        let displaced = admission.replaced.len() + admission.kicked.len();
-        shared
-            .stats
-            .session_opened(account.sdk_app_id, displaced, now_ms);
         let mut login = Event::now(&account, StateChange::Login, Some(request.platform));
         for (kicked, reason) in &admission.kicked {
             let kick = Ending::Kicked {
@@ -257,6 +246,19 @@ impl<'a> Session<'a> {
             shared.metrics.kicks.fetch_add(1, Relaxed);
             shared.end(kicked, kick);
             login.kicked.push(kicked.platform);
+        }
+        let now_ms = unix_millis();
+        if admission.first_login {
+            shared.stats.registered(account.sdk_app_id, now_ms);
+        }
+        shared
+            .stats
+            .login(account.sdk_app_id, &account.user_id, now_ms);
+        // Counted once the sessions it displaced here have left the hub (uncounted there), so
+        // that no peak counts both a session and the one that took its place. Those displaced
+        // on other nodes leave their own node's count as their node ends them.
+        if shared.hub.admitted(&info.session_id) {
+            shared.stats.session_opened(account.sdk_app_id, now_ms);
         }
         shared.callbacks.state_change(&shared.config, login);
         debug!(
@@ -345,8 +347,8 @@ impl<'a> Session<'a> {
             warn!(error = %e, "cannot remove a session");
         }
         shared.metrics.sessions_online.fetch_sub(1, Relaxed);
-        // A session ended by another login or by the app's server has been counted offline and
-        // had its callback.
+        // The hub uncounted it from the daily figures' sessions online as it left. A session
+        // ended by another login or by the app's server has had its callback.
         let change = match end {
             End::Logout(_) => Some(StateChange::Logout),
             End::Silent => Some(StateChange::TimedOut),
@@ -354,7 +356,6 @@ impl<'a> Session<'a> {
             End::Ended(_) => None,
         };
         if let Some(change) = change {
-            shared.stats.sessions_closed(self.account.sdk_app_id, 1);
             let event = Event::now(&self.account, change, Some(self.info.platform));
             shared.callbacks.state_change(&shared.config, event);
         }

@@ -1,12 +1,15 @@
 //! The sessions connected to this node, by id, so that a login (here or on another node) can end
 //! another session's connection without holding any lock while it does, and so that the node
-//! knows what it holds when its store must hear it again.
+//! knows what it holds when its store must hear it again. It also counts the sessions online here
+//! for the daily figures ([`Online`]): a session counts from its admission until it leaves the
+//! hub, whatever ends it (its client, a login here or on another node, the app's server).
 
 use crate::policy::SessionInfo;
 use crate::registry::AccountKey;
+use crate::stats::Online;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use tim_protocol::{KickReason, Platform};
 use tokio::sync::oneshot;
 
@@ -26,18 +29,29 @@ pub enum Ending {
 }
 
 struct Connected {
-    account: AccountKey,
-    session: SessionInfo,
+    /// Shared, so that [`Hub::held`] copies pointers under the lock, not the sessions.
+    held: Arc<(AccountKey, SessionInfo)>,
     ending: oneshot::Sender<Ending>,
+    /// Whether it was admitted, and so counts in [`Online`].
+    counted: bool,
 }
 
 /// Connected sessions of this node.
 #[derive(Default)]
 pub struct Hub {
     sessions: Mutex<HashMap<String, Connected>>,
+    online: Arc<Online>,
 }
 
 impl Hub {
+    /// A hub counting its admitted sessions in `online`.
+    pub fn new(online: Arc<Online>) -> Self {
+        Hub {
+            sessions: Mutex::default(),
+            online,
+        }
+    }
+
     /// Registers a session's connection; it learns of its ending through the returned receiver.
     /// Called before the session is admitted to the registry, so a kick that follows at once
     /// always finds it.
@@ -48,12 +62,26 @@ impl Hub {
     ) -> oneshot::Receiver<Ending> {
         let (tx, rx) = oneshot::channel();
         let connected = Connected {
-            account: account.clone(),
-            session: session.clone(),
+            held: Arc::new((account.clone(), session.clone())),
             ending: tx,
+            counted: false,
         };
         self.lock().insert(session.session_id.clone(), connected);
         rx
+    }
+
+    /// Counts a session online once the registry admitted it. `false` when it has already ended
+    /// (an ending can arrive between its admission and this call): it never counted.
+    pub fn admitted(&self, session_id: &str) -> bool {
+        let mut sessions = self.lock();
+        let Some(connected) = sessions.get_mut(session_id) else {
+            return false;
+        };
+        if !connected.counted {
+            connected.counted = true;
+            self.online.add(connected.held.0.sdk_app_id);
+        }
+        true
     }
 
     /// Forgets a session whose connection ended.
@@ -73,12 +101,12 @@ impl Hub {
         self.lock().contains_key(session_id)
     }
 
-    /// Every session connected here, with its account.
+    /// Every session connected here, with its account. The lock is held only to copy pointers:
+    /// the sessions are cloned after it is released, so logins are not kept waiting.
     pub fn held(&self) -> Vec<(AccountKey, SessionInfo)> {
-        self.lock()
-            .values()
-            .map(|c| (c.account.clone(), c.session.clone()))
-            .collect()
+        let held: Vec<Arc<(AccountKey, SessionInfo)>> =
+            self.lock().values().map(|c| c.held.clone()).collect();
+        held.iter().map(|h| (h.0.clone(), h.1.clone())).collect()
     }
 
     /// Sessions connected here.
@@ -95,6 +123,9 @@ impl Hub {
         let mut sessions = self.lock();
         let connected = sessions.remove(session_id);
         shrink_when_sparse(&mut sessions);
+        if let Some(c) = connected.as_ref().filter(|c| c.counted) {
+            self.online.remove(c.held.0.sdk_app_id);
+        }
         connected
     }
 
@@ -131,6 +162,10 @@ mod tests {
         };
         let rx = hub.connect(&account, &session);
         assert_eq!(hub.held(), [(account, session)]);
+        assert_eq!(hub.online.of(1), 0, "not counted before its admission");
+        assert!(hub.admitted("s1"));
+        assert!(hub.admitted("s1"), "counted once however often told");
+        assert_eq!(hub.online.of(1), 1);
         let kick = Ending::Kicked {
             reason: KickReason::DeviceLimit,
             by_platform: Some(Platform::Web),
@@ -139,6 +174,9 @@ mod tests {
         assert!(!hub.end("s1", Ending::Replaced), "already ended");
         assert_eq!(rx.await.unwrap(), kick);
         assert!(hub.is_empty());
+        assert_eq!(hub.online.of(1), 0, "uncounted as it left the hub");
+        assert!(!hub.admitted("s1"), "an ended session never counts again");
+        assert_eq!(hub.online.of(1), 0);
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod cluster;
 pub mod config;
 mod connection;
 pub mod database;
+mod figures_batch;
 mod http;
 pub mod hub;
 pub mod lockout;
@@ -99,17 +100,25 @@ struct Stored {
     accounts: std::collections::HashMap<u64, u64>,
 }
 
-/// How often the daily figures are written to a single node's database: at most this much of
-/// them is lost on a crash.
+/// How often the daily figures are written to a single node's database, or sent to a cluster's
+/// Redis: at most this much of them is lost on a crash.
 const FIGURES_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Writes the daily figures' changes every [`FIGURES_EVERY`] until the node shuts down.
-async fn write_figures(shared: Arc<Shared>, database: database::Database) {
+/// Writes the daily figures' changes to the database, or sends them to the cluster's Redis.
+async fn store_figures(shared: &Shared) {
+    if let Some(database) = &shared.database {
+        database.write_behind(shared.stats.changes(state::unix_millis()));
+    }
+    shared.stats.flush().await;
+}
+
+/// Stores the daily figures every [`FIGURES_EVERY`] until the node shuts down.
+async fn keep_figures(shared: Arc<Shared>) {
     let mut every = tokio::time::interval(FIGURES_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = every.tick() => database.write_behind(shared.stats.changes(state::unix_millis())),
+            _ = every.tick() => store_figures(&shared).await,
             () = shared.shutdown.cancelled() => break,
         }
     }
@@ -240,10 +249,8 @@ impl Server {
             .cluster
             .clone()
             .map(|cluster| tokio::spawn(cluster::maintain(shared.clone(), cluster)));
-        let figures = shared
-            .database
-            .clone()
-            .map(|database| tokio::spawn(write_figures(shared.clone(), database)));
+        let kept = shared.database.is_some() || shared.cluster.is_some();
+        let figures = kept.then(|| tokio::spawn(keep_figures(shared.clone())));
         signal.await;
         info!("shutting down");
         // The cluster first: once it has left, no login is admitted here and nothing admitted
@@ -269,12 +276,12 @@ impl Server {
                 "grace period over; dropping the remaining connections"
             );
         }
-        if let Some(database) = &shared.database {
-            // The last figures, then the folder's lock, so that a new server may open it.
-            database.write_behind(shared.stats.changes(state::unix_millis()));
-            if let Err(e) = database.close().await {
-                tracing::error!(error = %e, "cannot write the last figures");
-            }
+        // The last figures, then the folder's lock, so that a new server may open it.
+        store_figures(&shared).await;
+        if let Some(database) = &shared.database
+            && let Err(e) = database.close().await
+        {
+            tracing::error!(error = %e, "cannot write the last figures");
         }
     }
 

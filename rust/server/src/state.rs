@@ -51,12 +51,13 @@ impl Shared {
         registry: Arc<dyn SessionRegistry>,
         cluster: Option<Arc<Cluster>>,
     ) -> Self {
+        let online = Arc::default();
         Shared {
-            stats: DailyStats::new(config.day_offset, cluster.clone()),
+            stats: DailyStats::new(config.day_offset, cluster.clone(), Arc::clone(&online)),
             config,
             registry,
             cluster,
-            hub: Hub::default(),
+            hub: Hub::new(online),
             metrics: Metrics::default(),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),

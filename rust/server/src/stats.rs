@@ -4,11 +4,14 @@
 
 use crate::cluster::Cluster;
 use crate::database::{StoredDay, Write};
+use crate::figures_batch::Batches;
 use crate::registry::RegistryError;
+use futures_util::future::join_all;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex};
+use tracing::debug;
 
 /// Days of figures kept and reported.
 pub const DAYS_KEPT: i64 = 30;
@@ -110,11 +113,40 @@ struct Day {
     max_online: u64,
 }
 
+/// Sessions online on this node, per app: the hub counts them, from a session's admission until
+/// it leaves the hub whatever ends it, so that each node counts exactly the sessions connected to
+/// it; the daily figures read them for their peaks.
+#[derive(Debug, Default)]
+pub struct Online(Mutex<HashMap<u64, u64>>);
+
+impl Online {
+    /// One more session of `app` online here.
+    pub fn add(&self, app: u64) {
+        *self.lock().entry(app).or_default() += 1;
+    }
+
+    /// One session of `app` fewer.
+    pub fn remove(&self, app: u64) {
+        if let Some(n) = self.lock().get_mut(&app) {
+            *n = n.saturating_sub(1);
+        }
+    }
+
+    /// Sessions of `app` online here.
+    pub fn of(&self, app: u64) -> u64 {
+        self.lock().get(&app).copied().unwrap_or(0)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, u64>> {
+        // Every update is a single step, so a poisoned lock guards sound counts.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 #[derive(Debug, Default)]
 struct AppFigures {
     days: BTreeMap<i64, Day>,
     registered_total: u64,
-    online: u64,
     /// Days changed since the figures were last written (with a database only).
     changed: BTreeSet<i64>,
     /// Users active on a day since the figures were last written (with a database only).
@@ -122,13 +154,13 @@ struct AppFigures {
 }
 
 impl AppFigures {
-    /// The day's entry, created with the figures that carry over (accounts in all, sessions
-    /// still online since yesterday); days past [`DAYS_KEPT`] are dropped.
-    fn day(&mut self, day: i64) -> &mut Day {
+    /// The day's entry, created with the figures that carry over (accounts in all, the `online`
+    /// sessions still online since yesterday); days past [`DAYS_KEPT`] are dropped.
+    fn day(&mut self, day: i64, online: u64) -> &mut Day {
         if !self.days.contains_key(&day) {
             self.days.retain(|&d, _| d > day - DAYS_KEPT);
         }
-        let (total, online) = (self.registered_total, self.online);
+        let total = self.registered_total;
         self.days.entry(day).or_insert_with(|| Day {
             registered_total: total,
             max_online: online,
@@ -137,14 +169,20 @@ impl AppFigures {
     }
 }
 
-/// The daily figures of every app: kept in this process's memory, and in a cluster also in its
-/// Redis, which `getappinfo` then reads so that every node's users count once. On a single node
-/// with a database, [`DailyStats::changes`] gives what changed, for the database.
+/// The daily figures of every app: on a single node, kept in this process's memory (with a
+/// database, [`DailyStats::changes`] gives what changed, for the database); in a cluster, kept in
+/// its Redis, which `getappinfo` then reads so that every node's users count once: the node keeps
+/// only its peaks, and what it counted until [`DailyStats::flush`] sends it.
 #[derive(Default)]
 pub struct DailyStats {
     offset: UtcOffset,
     apps: Mutex<HashMap<u64, AppFigures>>,
     cluster: Option<Arc<Cluster>>,
+    /// In a cluster: what was counted here and not yet applied in Redis.
+    batches: Mutex<Batches>,
+    /// In a cluster: each app's users of a day in all (the day, the count), as Redis last said.
+    cluster_active: Mutex<HashMap<u64, (i64, u64)>>,
+    online: Arc<Online>,
     /// Whether changes are kept for [`DailyStats::changes`].
     durable: bool,
     /// The day the old days were last pruned from the database.
@@ -152,12 +190,16 @@ pub struct DailyStats {
 }
 
 impl DailyStats {
-    /// Figures whose days start at midnight in `offset`, shared through `cluster` if given.
-    pub fn new(offset: UtcOffset, cluster: Option<Arc<Cluster>>) -> Self {
+    /// Figures whose days start at midnight in `offset`, shared through `cluster` if given, with
+    /// the peaks of the sessions that `online` counts.
+    pub fn new(offset: UtcOffset, cluster: Option<Arc<Cluster>>, online: Arc<Online>) -> Self {
         DailyStats {
             offset,
             apps: Mutex::default(),
             cluster,
+            batches: Mutex::default(),
+            cluster_active: Mutex::default(),
+            online,
             durable: false,
             pruned: Mutex::default(),
         }
@@ -243,18 +285,49 @@ impl DailyStats {
             .collect())
     }
 
-    fn with<T>(&self, app: u64, f: impl FnOnce(&mut AppFigures) -> T) -> T {
+    /// Sends what this cluster node counted since the last call to its Redis, one call per app;
+    /// a batch Redis did not apply is sent again at the next call. Nothing without a cluster.
+    pub async fn flush(&self) {
+        let Some(cluster) = &self.cluster else { return };
+        let outgoing = lock(&self.batches).cut();
+        let sent = join_all(
+            outgoing
+                .iter()
+                .map(|(app, number, batch)| cluster.apply_figures(*app, *number, batch)),
+        )
+        .await;
+        for ((app, number, batch), result) in outgoing.iter().zip(sent) {
+            match result {
+                Ok(active) => {
+                    lock(&self.batches).applied(*app, *number);
+                    if let Some(&day) = batch.days.keys().next_back() {
+                        lock(&self.cluster_active).insert(*app, (day, active));
+                    }
+                }
+                Err(e) => {
+                    debug!(error = %e, app, "cannot send the daily figures: sent again next time")
+                }
+            }
+        }
+    }
+
+    /// Runs `f` on the app's figures and the sessions it has online here.
+    fn with<T>(&self, app: u64, f: impl FnOnce(&mut AppFigures, u64) -> T) -> T {
+        let online = self.online.of(app);
         // Every update is complete before it can panic, so a poisoned lock guards sound data.
         let mut apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
-        f(apps.entry(app).or_default())
+        f(apps.entry(app).or_default(), online)
     }
 
     /// Counts a successful login of `user` at `now_ms`.
     pub fn login(&self, app: u64, user: &str, now_ms: u64) {
         let day = self.offset.day(now_ms);
+        if self.cluster.is_some() {
+            return lock(&self.batches).login(app, user, day);
+        }
         let durable = self.durable;
-        self.with(app, |figures| {
-            let entry = figures.day(day);
+        self.with(app, |figures, online| {
+            let entry = figures.day(day, online);
             entry.logins += 1;
             let new_user = !entry.active.contains(user);
             if new_user {
@@ -267,81 +340,70 @@ impl DailyStats {
                 }
             }
         });
-        if let Some(cluster) = &self.cluster {
-            cluster.count_login(app, user, day);
-        }
     }
 
     /// Counts an account registered (its first login, or an import) at `now_ms`.
     pub fn registered(&self, app: u64, now_ms: u64) {
         let day = self.offset.day(now_ms);
+        if self.cluster.is_some() {
+            return lock(&self.batches).account(app, day, 1);
+        }
         let durable = self.durable;
-        self.with(app, |figures| {
+        self.with(app, |figures, online| {
             figures.registered_total += 1;
             let total = figures.registered_total;
-            let entry = figures.day(day);
+            let entry = figures.day(day, online);
             entry.registered += 1;
             entry.registered_total = total;
             if durable {
                 figures.changed.insert(day);
             }
         });
-        if let Some(cluster) = &self.cluster {
-            cluster.count_account(app, day, 1);
-        }
     }
 
     /// Counts an account deleted at `now_ms`.
     pub fn deleted(&self, app: u64, now_ms: u64) {
         let day = self.offset.day(now_ms);
+        if self.cluster.is_some() {
+            return lock(&self.batches).account(app, day, -1);
+        }
         let durable = self.durable;
-        self.with(app, |figures| {
+        self.with(app, |figures, online| {
             figures.registered_total = figures.registered_total.saturating_sub(1);
             let total = figures.registered_total;
-            figures.day(day).registered_total = total;
+            figures.day(day, online).registered_total = total;
             if durable {
                 figures.changed.insert(day);
             }
         });
-        if let Some(cluster) = &self.cluster {
-            cluster.count_account(app, day, -1);
-        }
     }
 
-    /// Counts a session going online at `now_ms`, and the `displaced` sessions it took the
-    /// place of going offline at the same moment (they are not counted again when their
-    /// connections close).
-    pub fn session_opened(&self, app: u64, displaced: usize, now_ms: u64) {
+    /// Takes the peak of sessions online after a session of `app` went online at `now_ms`
+    /// (counted in [`Online`] already, and the sessions it displaced here uncounted).
+    pub fn session_opened(&self, app: u64, now_ms: u64) {
         let day = self.offset.day(now_ms);
         let durable = self.durable;
-        let new_peak = self.with(app, |figures| {
-            figures.online = (figures.online + 1).saturating_sub(displaced as u64);
-            let online = figures.online;
-            let entry = figures.day(day);
-            let new_peak = online > entry.max_online;
+        let new_peak = self.with(app, |figures, online| {
+            // A day this opening starts has this session as its first peak.
+            let first = !figures.days.contains_key(&day);
+            let entry = figures.day(day, online);
+            let new_peak = first || online > entry.max_online;
             entry.max_online = entry.max_online.max(online);
             if durable && new_peak {
                 figures.changed.insert(day);
             }
             new_peak.then_some(online)
         });
-        if let (Some(cluster), Some(peak)) = (&self.cluster, new_peak) {
-            cluster.count_peak(app, day, peak);
+        if let (Some(_), Some(peak)) = (&self.cluster, new_peak) {
+            lock(&self.batches).peak(app, day, peak);
         }
-    }
-
-    /// Counts sessions going offline.
-    pub fn sessions_closed(&self, app: u64, n: usize) {
-        self.with(app, |figures| {
-            figures.online = figures.online.saturating_sub(n as u64);
-        });
     }
 
     /// The figures of the last [`DAYS_KEPT`] days up to the day of `now_ms` that have any,
     /// newest first.
     pub fn days(&self, app: u64, now_ms: u64) -> Vec<DayFigures> {
         let today = self.offset.day(now_ms);
-        self.with(app, |figures| {
+        self.with(app, |figures, _| {
             figures
                 .days
                 .range(today - DAYS_KEPT + 1..=today)
@@ -369,14 +431,27 @@ impl DailyStats {
         }
     }
 
-    /// Active users of each app today.
+    /// Active users of each app today: this node's, or in a cluster, the cluster's as its Redis
+    /// last answered this node's figures.
     pub fn active_today(&self, now_ms: u64) -> BTreeMap<u64, u64> {
         let today = self.offset.day(now_ms);
+        if self.cluster.is_some() {
+            return lock(&self.cluster_active)
+                .iter()
+                .map(|(&app, &(day, n))| (app, if day == today { n } else { 0 }))
+                .collect();
+        }
         let apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
         apps.iter()
             .map(|(&app, f)| (app, f.days.get(&today).map_or(0, |d| d.active.len() as u64)))
             .collect()
     }
+}
+
+/// Locks `mutex`: every update under these locks is complete before it can panic, so a poisoned
+/// lock guards sound data.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// `YYYYMMDD` of a day counted from 1970-01-01 (the proleptic Gregorian calendar; the algorithm
@@ -422,7 +497,7 @@ mod tests {
 
     #[test]
     fn a_user_counts_once_a_day_however_often_they_log_in() {
-        let stats = DailyStats::new(UtcOffset::UTC, None);
+        let stats = DailyStats::new(UtcOffset::UTC, None, Arc::default());
         for i in 0..5 {
             stats.login(7, "alice", DEC_1 + i * HOUR);
         }
@@ -444,7 +519,7 @@ mod tests {
 
     #[test]
     fn the_day_boundary_follows_the_offset() {
-        let stats = DailyStats::new(UtcOffset::parse("+08:00").unwrap(), None);
+        let stats = DailyStats::new(UtcOffset::parse("+08:00").unwrap(), None, Arc::default());
         // 17:00 UTC on 1 December is 01:00 on 2 December in Beijing.
         stats.login(7, "alice", DEC_1 + 17 * HOUR);
         assert_eq!(stats.days(7, DEC_1 + 17 * HOUR)[0].date, "20261202");
@@ -454,14 +529,24 @@ mod tests {
 
     #[test]
     fn registrations_peaks_and_the_thirty_day_window() {
-        let stats = DailyStats::new(UtcOffset::UTC, None);
+        let stats = DailyStats::new(UtcOffset::UTC, None, Arc::default());
         stats.registered(7, DEC_1);
         stats.registered(7, DEC_1);
         stats.deleted(7, DEC_1);
-        stats.session_opened(7, 0, DEC_1);
-        stats.session_opened(7, 0, DEC_1);
-        stats.session_opened(7, 1, DEC_1);
-        stats.sessions_closed(7, 1);
+        let online = |added: bool| {
+            if added {
+                stats.online.add(7);
+                stats.session_opened(7, DEC_1);
+            } else {
+                stats.online.remove(7);
+            }
+        };
+        online(true);
+        online(true);
+        // A login that displaced one of the two: that one left first.
+        online(false);
+        online(true);
+        online(false);
         let today = &stats.days(7, DEC_1)[0];
         assert_eq!(
             (today.registered, today.registered_total, today.max_online),

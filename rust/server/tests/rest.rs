@@ -470,6 +470,40 @@ async fn with_an_admin_listener_the_api_is_served_there_only() {
 }
 
 #[tokio::test]
+async fn sessions_ended_by_a_kick_or_another_login_leave_the_peak_online() {
+    let server = start(config()).await;
+    let admin_kick = ServerFrame::KickedOffline {
+        reason: KickReason::Admin,
+        by_platform: None,
+    };
+    for _ in 0..3 {
+        let mut alice = online(&server, &request("alice", "phone", Platform::Android)).await;
+        let kick = call(&server, "im_open_login_svc/kick", r#"{"UserID":"alice"}"#).await;
+        assert_eq!(code(&kick), 0, "{kick}");
+        assert_eq!(next(&mut alice).await, admin_kick);
+        let mut phone = online(&server, &request("bob", "phone", Platform::Android)).await;
+        let mut other = online(&server, &request("bob", "other", Platform::Android)).await;
+        expect_kick(&mut phone, KickReason::DeviceLimit, Platform::Android).await;
+        other
+            .send(&tim_protocol::ClientFrame::Logout { seq: 1 })
+            .await
+            .unwrap();
+        assert!(matches!(
+            next(&mut other).await,
+            ServerFrame::LogoutResult { code: 0, .. }
+        ));
+    }
+    // One session online at a time so far, and none now: two at once make the peak two.
+    let info = call(&server, "openconfigsvr/getappinfo", "{}").await;
+    assert_eq!(info["Result"][0]["MaxOnlineNum"], "1", "{info}");
+    let _carol = online(&server, &request("carol", "phone", Platform::Android)).await;
+    let _dave = online(&server, &request("dave", "phone", Platform::Android)).await;
+    let info = call(&server, "openconfigsvr/getappinfo", "{}").await;
+    assert_eq!(info["Result"][0]["MaxOnlineNum"], "2", "{info}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn getappinfo_counts_each_user_once_a_day() {
     let server = start(config()).await;
     call(

@@ -1,7 +1,7 @@
 //! The REST API across nodes sharing one Redis: a kick reaches sessions on every node and
 //! invalidates tickets cluster-wide across a restart, a delete and a re-import; online status
 //! reads the same from every node, and a SIGKILLed node's users read Offline once its lease runs
-//! out.
+//! out; each node counts its own sessions online for `getappinfo`, whatever ends them.
 
 mod cluster_support;
 mod support;
@@ -11,7 +11,7 @@ use serde_json::Value;
 use std::time::Duration;
 use support::rest::{call, code};
 use support::*;
-use tim_protocol::{KickReason, Platform, ServerFrame};
+use tim_protocol::{ClientFrame, KickReason, Platform, ServerFrame};
 use tim_server::{DevicePolicy, RunningServer};
 use tim_testkit::client::Connection;
 
@@ -252,4 +252,83 @@ async fn a_deleted_account_leaves_nothing_in_redis_unless_a_kick_must_outlive_it
     );
     assert!(!dave.contains(&"r".to_owned()), "{dave:?}");
     a.shutdown().await;
+
+/// Today's figure `name` as `getappinfo` (asked of `node`) gives it.
+async fn figure(node: &RunningServer, name: &str) -> u64 {
+    let answer = call(node, "openconfigsvr/getappinfo", "{}").await;
+    answer["Result"][0][name]
+        .as_str()
+        .map_or(0, |v| v.parse().unwrap())
+}
+
+/// Waits until `getappinfo` says `logins` logins today, then until it says `max_online`, never
+/// more. The figures are written beside the logins, so they are awaited, not assumed.
+async fn expect_figures(node: &RunningServer, logins: u64, max_online: u64) {
+    eventually(WAIT, "every login is counted", || async {
+        figure(node, "LoginTimes").await == logins
+    })
+    .await;
+    // A peak may be written a moment after its login.
+    eventually(WAIT, "the peak is counted", || async {
+        let seen = figure(node, "MaxOnlineNum").await;
+        assert!(seen <= max_online, "MaxOnlineNum {seen}, not {max_online}");
+        seen == max_online
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn each_node_counts_its_own_sessions_online_whatever_ends_them() {
+    let redis = RedisServer::start().await;
+    let policy = DevicePolicy::default();
+    let a = node(&target(&redis), "a", policy).await;
+    let b = node(&target(&redis), "b", policy).await;
+    let admin_kick = ServerFrame::KickedOffline {
+        reason: KickReason::Admin,
+        by_platform: None,
+    };
+    for _ in 0..3 {
+        // Kicked by the app's server through the other node.
+        let mut alice = online(&b, &request("alice", "phone", Platform::Android)).await;
+        let kick = call(&a, "im_open_login_svc/kick", r#"{"UserID":"alice"}"#).await;
+        assert_eq!(code(&kick), 0, "{kick}");
+        assert_eq!(next(&mut alice).await, admin_kick);
+        // Displaced by a login on the other node, which then logs out.
+        let mut phone = online(&b, &request("bob", "phone", Platform::Android)).await;
+        let mut other = online(&a, &request("bob", "other", Platform::Android)).await;
+        expect_kick(&mut phone, KickReason::DeviceLimit, Platform::Android).await;
+        other.send(&ClientFrame::Logout { seq: 1 }).await.unwrap();
+        assert!(matches!(
+            next(&mut other).await,
+            ServerFrame::LogoutResult { code: 0, .. }
+        ));
+    }
+    // Never more than one session on each node at once: each node's peak is one.
+    expect_figures(&a, 9, 2).await;
+    // Both nodes are back at none: two sessions on b make its peak two.
+    let _carol = online(&b, &request("carol", "phone", Platform::Android)).await;
+    let _dave = online(&b, &request("dave", "phone", Platform::Android)).await;
+    expect_figures(&b, 11, 3).await;
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_node_shutting_down_sends_the_figures_it_counted() {
+    let redis = RedisServer::start().await;
+    let policy = DevicePolicy::default();
+    let a = node(&target(&redis), "a", policy).await;
+    let b = node(&target(&redis), "b", policy).await;
+    let _alice = online(&a, &request("alice", "phone", Platform::Android)).await;
+    a.shutdown().await;
+    // Read at once: the figures were sent before the shutdown was done.
+    for (name, value) in [
+        ("LoginTimes", 1),
+        ("ActiveUserNum", 1),
+        ("RegistUserNumOneDay", 1),
+        ("MaxOnlineNum", 1),
+    ] {
+        assert_eq!(figure(&b, name).await, value, "{name}");
+    }
+    b.shutdown().await;
 }

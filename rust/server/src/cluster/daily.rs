@@ -7,17 +7,24 @@
 //! | `tim:d:{A}:DAY` | hash | `l` logins, `r` registrations, `t` accounts in all after the day's last change |
 //! | `tim:d:{A}:DAY:p` | hash | each node's peak of sessions online that day |
 //! | `tim:d:{A}:total` | string | accounts in all |
+//! | `tim:d:{A}:f` | hash | each node's number of its last batch applied |
 //!
-//! Day keys expire a little after the 30 days `getappinfo` reports. Writes are sent without the
-//! login waiting for them; a figure whose write failed (Redis away) is missing, never doubled.
+//! Day keys expire a little after the 30 days `getappinfo` reports. A node sends its figures in
+//! batches ([`crate::figures_batch`]), one script call per app and batch (`lua/daily.lua`), never
+//! with the login waiting for them.
 
 use super::Cluster;
+use crate::figures_batch::AppBatch;
 use crate::registry::RegistryError;
 use crate::stats::{DAYS_KEPT, DayCounts};
-use std::sync::Arc;
+use redis::Script;
+use std::sync::LazyLock;
 
 /// How long a day's keys live: the reported window and a day's margin.
 const DAY_KEYS_TTL_SECS: i64 = (DAYS_KEPT + 2) * 86_400;
+
+/// Loaded once per process and sent as EVALSHA.
+static APPLY_BATCH: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/daily.lua")));
 
 fn day_key(app: u64, day: i64) -> String {
     format!("tim:d:{{{app}}}:{day}")
@@ -27,55 +34,47 @@ fn total_key(app: u64) -> String {
     format!("tim:d:{{{app}}}:total")
 }
 
+fn batches_key(app: u64) -> String {
+    format!("tim:d:{{{app}}}:f")
+}
+
 impl Cluster {
-    /// Counts a successful login of `user` on `day`.
-    pub fn count_login(self: &Arc<Self>, app: u64, user: &str, day: i64) {
-        let key = day_key(app, day);
-        let mut pipe = redis::pipe();
-        pipe.cmd("SADD").arg(format!("{key}:u")).arg(user).ignore();
-        pipe.cmd("HINCRBY").arg(&key).arg("l").arg(1).ignore();
-        pipe.cmd("EXPIRE")
-            .arg(format!("{key}:u"))
+    /// Applies batch `number` of `app`'s figures, once however often it is sent. Answers the
+    /// users of the batch's last day in all, this node's and the others'.
+    pub async fn apply_figures(
+        &self,
+        app: u64,
+        number: u64,
+        batch: &AppBatch,
+    ) -> Result<u64, RegistryError> {
+        let mut invocation = APPLY_BATCH.prepare_invoke();
+        invocation
+            .key(batches_key(app))
+            .key(total_key(app))
+            .arg(&self.run)
+            .arg(number)
             .arg(DAY_KEYS_TTL_SECS)
-            .ignore();
-        pipe.cmd("EXPIRE").arg(&key).arg(DAY_KEYS_TTL_SECS).ignore();
-        self.send_figures(pipe);
-    }
-
-    /// Counts an account registered (`added` 1) or deleted (-1) on `day`.
-    pub fn count_account(self: &Arc<Self>, app: u64, day: i64, added: i64) {
-        let cluster = self.clone();
-        tokio::spawn(async move {
-            let total: Result<i64, _> = cluster
-                .store
-                .query(redis::cmd("INCRBY").arg(total_key(app)).arg(added))
-                .await;
-            let Ok(total) = total else { return };
+            .arg(batch.accounts);
+        for (&day, figures) in &batch.days {
             let key = day_key(app, day);
-            let mut pipe = redis::pipe();
-            if added > 0 {
-                pipe.cmd("HINCRBY").arg(&key).arg("r").arg(added).ignore();
+            invocation
+                .key(&key)
+                .key(format!("{key}:u"))
+                .key(format!("{key}:p"))
+                .arg(figures.logins)
+                .arg(figures.registered)
+                .arg(u8::from(figures.accounts_changed))
+                .arg(
+                    figures
+                        .peak
+                        .map_or(-1, |p| i64::try_from(p).unwrap_or(i64::MAX)),
+                )
+                .arg(figures.users.len());
+            for user in &figures.users {
+                invocation.arg(user);
             }
-            pipe.cmd("HSET").arg(&key).arg("t").arg(total).ignore();
-            pipe.cmd("EXPIRE").arg(&key).arg(DAY_KEYS_TTL_SECS).ignore();
-            let _ = cluster.store.pipeline::<()>(&pipe).await;
-        });
-    }
-
-    /// Records this node's peak of sessions online on `day`.
-    pub fn count_peak(self: &Arc<Self>, app: u64, day: i64, peak: u64) {
-        let key = format!("{}:p", day_key(app, day));
-        let mut pipe = redis::pipe();
-        pipe.cmd("HSET").arg(&key).arg(&self.run).arg(peak).ignore();
-        pipe.cmd("EXPIRE").arg(&key).arg(DAY_KEYS_TTL_SECS).ignore();
-        self.send_figures(pipe);
-    }
-
-    fn send_figures(self: &Arc<Self>, pipe: redis::Pipeline) {
-        let cluster = self.clone();
-        tokio::spawn(async move {
-            let _ = cluster.store.pipeline::<()>(&pipe).await;
-        });
+        }
+        self.store.invoke(&invocation).await
     }
 
     /// The counts of the days `first..=last`, oldest first, for days with any.
@@ -136,5 +135,65 @@ impl Cluster {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ClusterConfig, RedisTarget};
+    use crate::figures_batch::Batches;
+    use crate::lockout::LockoutRules;
+    use std::time::Duration;
+    use tim_testkit::RedisServer;
+
+    async fn join(redis: &RedisServer, node_id: &str) -> std::sync::Arc<Cluster> {
+        let config = ClusterConfig {
+            redis: RedisTarget::Single(redis.url()),
+            node_id: node_id.into(),
+            lease: Duration::from_secs(10),
+            redis_ephemeral: true,
+        };
+        Cluster::join(&config, LockoutRules::default())
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_batch_sent_again_counts_once_and_nodes_add_up() {
+        let redis = RedisServer::start().await;
+        let (a, b) = (join(&redis, "a").await, join(&redis, "b").await);
+        let (app, day) = (7, 20_000);
+        let mut batches = Batches::default();
+        batches.login(app, "alice", day);
+        batches.login(app, "alice", day);
+        batches.account(app, day, 1);
+        batches.peak(app, day, 2);
+        let (_, number, batch) = batches.cut().pop().unwrap();
+        // Its answer lost, the batch is sent again: applied once.
+        assert_eq!(a.apply_figures(app, number, &batch).await.unwrap(), 1);
+        assert_eq!(a.apply_figures(app, number, &batch).await.unwrap(), 1);
+        batches.applied(app, number);
+        batches.login(app, "bob", day);
+        batches.peak(app, day, 3);
+        let (_, next, batch) = batches.cut().pop().unwrap();
+        assert_eq!(a.apply_figures(app, next, &batch).await.unwrap(), 2);
+        // Another node's batch of the same number is its own.
+        let mut other = Batches::default();
+        other.login(app, "alice", day);
+        other.account(app, day, 1);
+        other.peak(app, day, 1);
+        let (_, number, batch) = other.cut().pop().unwrap();
+        assert_eq!(b.apply_figures(app, number, &batch).await.unwrap(), 2);
+
+        let counts = a.daily_counts(app, day, day).await.unwrap();
+        let expected = DayCounts {
+            active_users: 2,
+            logins: 4,
+            registered: 2,
+            registered_total: 2,
+            max_online: 3 + 1,
+        };
+        assert_eq!(counts, [(day, expected)]);
     }
 }

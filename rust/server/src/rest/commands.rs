@@ -399,9 +399,6 @@ async fn kick(shared: &Shared, account: &AccountKey) -> Result<(), RestError> {
         shared.metrics.kicks.fetch_add(1, Relaxed);
         shared.end(session, ending);
     }
-    shared
-        .stats
-        .sessions_closed(account.sdk_app_id, sessions.len());
     shared.callbacks.state_change(
         &shared.config,
         Event::now(account, StateChange::Logout, None),
