@@ -252,6 +252,7 @@ async fn a_deleted_account_leaves_nothing_in_redis_unless_a_kick_must_outlive_it
     );
     assert!(!dave.contains(&"r".to_owned()), "{dave:?}");
     a.shutdown().await;
+}
 
 /// Today's figure `name` as `getappinfo` (asked of `node`) gives it.
 async fn figure(node: &RunningServer, name: &str) -> u64 {
