@@ -65,10 +65,11 @@ fn in_windows(windows: &[(u64, u64)], at: u64) -> bool {
     windows.iter().any(|(from, to)| (*from..=*to).contains(&at))
 }
 
-/// The clients over the limit in one sample: `(user, platform)` → the clients.
-fn overages(online: &[Online]) -> BTreeMap<(String, Platform), BTreeSet<usize>> {
+/// The clients over the limit in one sample that have believed they are online since `before`
+/// or earlier: `(user, platform)` → the clients.
+fn overages(online: &[Online], before: u64) -> BTreeMap<(String, Platform), BTreeSet<usize>> {
     let mut by: BTreeMap<(String, Platform), BTreeSet<usize>> = BTreeMap::new();
-    for o in online {
+    for o in online.iter().filter(|o| o.since <= before) {
         by.entry((o.user.clone(), o.platform))
             .or_default()
             .insert(o.client);
@@ -78,8 +79,9 @@ fn overages(online: &[Online]) -> BTreeMap<(String, Platform), BTreeSet<usize>> 
 }
 
 /// The device limits: outside the fault windows, no user has more clients believing they are
-/// online on one platform than the policy allows, in two samples running (a kick's push may be
-/// in flight at one sample).
+/// online on one platform than the policy allows, in two samples running, each of those clients
+/// online without a break from before the first (a kick's push may be in flight at one sample,
+/// and a client kicked and back between two samples is a new login, not a lasting overage).
 pub fn device_limits(history: &History, grace: u64) -> Vec<Failure> {
     let windows = fault_windows(history, grace);
     let mut failures = vec![];
@@ -91,7 +93,11 @@ pub fn device_limits(history: &History, grace: u64) -> Vec<Failure> {
             .all(|(start, end)| *end < from || *start > to)
     });
     for pair in calm {
-        let (before, now) = (overages(&pair[0].online), overages(&pair[1].online));
+        let first = pair[0].at;
+        let (before, now) = (
+            overages(&pair[0].online, first),
+            overages(&pair[1].online, first),
+        );
         for (key @ (user, platform), clients) in &now {
             if before.get(key) != Some(clients) || !reported.insert(key.clone()) {
                 continue;
@@ -102,7 +108,7 @@ pub fn device_limits(history: &History, grace: u64) -> Vec<Failure> {
                 .iter()
                 .rev()
                 .skip_while(|s| s.at > pair[0].at)
-                .take_while(|s| overages(&s.online).get(key) == Some(clients))
+                .take_while(|s| overages(&s.online, s.at).get(key) == Some(clients))
                 .last()
                 .map_or(pair[0].at, |s| s.at);
             failures.push(Failure {
@@ -377,6 +383,7 @@ mod tests {
             user: user.to_owned(),
             platform,
             ticket_time,
+            since: 0,
         }
     }
 
@@ -421,6 +428,22 @@ mod tests {
         assert_eq!(failures[0].clients, [0, 1].into());
         // Seen at 1.5 s, there since 1 s.
         assert_eq!(failures[0].at, 1000);
+    }
+
+    #[test]
+    fn a_phone_kicked_and_back_between_two_samples_is_no_lasting_overage() {
+        // Phone 1 logs in and kicks phone 0, whose push is in flight at 1 s; phone 0 logs in
+        // again and kicks phone 1, whose push is in flight at 1.5 s.
+        let mut first = two_androids();
+        first[1].since = 900;
+        let mut second = two_androids();
+        second[0].since = 1400;
+        second[1].since = 900;
+        let history = History {
+            samples: vec![sample(1000, first), sample(1500, second)],
+            ..History::default()
+        };
+        assert_eq!(device_limits(&history, 3000), vec![]);
     }
 
     #[test]

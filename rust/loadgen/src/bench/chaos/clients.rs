@@ -50,6 +50,8 @@ struct Belief {
     ticket_time: u64,
     /// Whether the last connection event was `onConnectSuccess`.
     connected: bool,
+    /// When (ms into the run) that `onConnectSuccess` came.
+    connected_since: u64,
 }
 
 /// One device.
@@ -102,6 +104,9 @@ impl Device {
         manager.add_listener(Arc::new(move |event: &SdkEvent| {
             let mut belief = seen.lock().expect("belief");
             belief.connected = matches!(event, SdkEvent::ConnectSuccess);
+            if belief.connected {
+                belief.connected_since = events.now();
+            }
             events.record(What::Event {
                 client: index,
                 user: belief.user.clone(),
@@ -224,6 +229,7 @@ impl Device {
             user,
             platform: self.platform,
             ticket_time: belief.ticket_time,
+            since: belief.connected_since,
         })
     }
 

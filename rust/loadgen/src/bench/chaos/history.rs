@@ -75,6 +75,8 @@ pub struct Online {
     pub platform: Platform,
     /// When the ticket it logged in with was signed (Unix seconds).
     pub ticket_time: u64,
+    /// Since when (ms into the run) it has believed so without a break.
+    pub since: u64,
 }
 
 /// Who the clients believed online at one moment.
