@@ -10,45 +10,12 @@ use std::time::Duration;
 use support::*;
 use tim_core::{LoginStatus, SdkEvent};
 use tim_server::{ClusterConfig, RedisTarget};
-use tim_testkit::FaultProxy;
-
-/// A Redis of this test's own on a free loopback port, killed when dropped.
-struct Redis(std::process::Child, u16);
-
-impl Redis {
-    async fn start() -> Redis {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let child = std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server on PATH");
-        // Redis prints nothing a test could read reliably; its port answering is the signal.
-        eventually("redis-server to listen", || async {
-            tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-        })
-        .await;
-        Redis(child, port)
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use tim_testkit::{FaultProxy, RedisServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_outage_answers_70169_to_a_login_and_a_reconnect_retries_it() {
-    let redis = Redis::start().await;
-    let store = FaultProxy::start(([127, 0, 0, 1], redis.1).into()).await;
+    let redis = RedisServer::start().await;
+    let store = FaultProxy::start(redis.addr()).await;
     let mut config = server_config();
     config.cluster = Some(ClusterConfig {
         redis: RedisTarget::Single(format!("redis://{}", store.addr())),
