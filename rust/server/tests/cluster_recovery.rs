@@ -239,3 +239,35 @@ async fn on_a_redis_cluster_a_login_whose_index_entry_failed_leaves_nothing_and_
     a.shutdown().await;
     b.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_login_on_a_node_whose_lease_just_ran_out_waits_for_its_new_incarnation() {
+    let redis = RedisServer::start().await;
+    // A long lease: the node's own renewal does not come during the test.
+    let lease = Duration::from_secs(30);
+    let a = start(node_config(
+        &target(&redis),
+        "a",
+        DevicePolicy::default(),
+        lease,
+    ))
+    .await;
+    let mut phone = online(&a, &request("alice", "phone", Platform::Android)).await;
+    let before = a.cluster().unwrap().token();
+    // The lease runs out under the node, as a renewal late past it leaves it.
+    let _: i64 = redis
+        .query(redis::cmd("ZADD").arg("tim:nodes").arg(0).arg(&before))
+        .await;
+
+    // A login then is admitted (under the node's new token), not refused.
+    let _tablet = online(&a, &request("bob", "tablet", Platform::Android)).await;
+    assert_ne!(a.cluster().unwrap().token(), before);
+    eventually(
+        WAIT,
+        "alice's phone is online again under the new token",
+        || async { instances(&sessions(&a, "alice").await) == ["phone"] },
+    )
+    .await;
+    ping_pong(&mut phone, 1).await;
+    a.shutdown().await;
+}

@@ -74,6 +74,7 @@ impl Cluster {
             let excess = tokens.len().saturating_sub(TOKENS_KEPT);
             tokens.drain(..excess);
         }
+        self.token_changed.notify_waiters();
         let held = shared.hub.held();
         info!(
             node = %token,

@@ -131,6 +131,8 @@ pub struct Cluster {
     pending: Mutex<Vec<Pending>>,
     /// Wakes the upkeep when an admission finds that this node's lease ran out.
     lease_lost: Notify,
+    /// Wakes the admissions that wait for the node's new token.
+    token_changed: Notify,
     /// Counters of the store's calls.
     pub store_stats: Arc<StoreStats>,
     /// Counters of the cluster's work.
@@ -151,6 +153,14 @@ impl From<RegistryError> for Unanswered {
             displaced: vec![],
         }
     }
+}
+
+/// How one try of an admission failed.
+enum Failed {
+    /// The script wrote nothing: this node's lease had run out.
+    LeaseLost,
+    /// The store did not answer (or the index entry failed); what may have applied is pending.
+    Store(RegistryError),
 }
 
 impl Cluster {
@@ -193,6 +203,7 @@ impl Cluster {
             dead: RwLock::default(),
             pending: Mutex::default(),
             lease_lost: Notify::new(),
+            token_changed: Notify::new(),
             store_stats,
             stats: ClusterStats::default(),
         }))
@@ -241,12 +252,40 @@ impl Cluster {
     async fn admit_indexed(
         &self,
         account: &AccountKey,
-        mut attempt: LoginAttempt<'_>,
+        attempt: LoginAttempt<'_>,
         reregister: bool,
     ) -> Result<Verdict, RegistryError> {
+        let before = self.token();
+        match self.admit_once(account, attempt.clone(), reregister).await {
+            Err(Failed::LeaseLost) => {}
+            Err(Failed::Store(error)) => return Err(error),
+            Ok(verdict) => return Ok(verdict),
+        }
+        // The node's own renewal came late: the login waits for the node's new token (the
+        // upkeep was woken) rather than being refused for it, then tries once more.
+        let changed = self.token_changed.notified();
+        if self.token() == before {
+            let _ = tokio::time::timeout(2 * STORE_TIMEOUT, changed).await;
+        }
+        match self.admit_once(account, attempt, reregister).await {
+            Err(Failed::LeaseLost) => Err(RegistryError("this node's lease ran out".into())),
+            Err(Failed::Store(error)) => Err(error),
+            Ok(verdict) => Ok(verdict),
+        }
+    }
+
+    /// One try of [`Cluster::admit_indexed`].
+    async fn admit_once(
+        &self,
+        account: &AccountKey,
+        mut attempt: LoginAttempt<'_>,
+        reregister: bool,
+    ) -> Result<Verdict, Failed> {
         let gate = self.gate.read().await;
         if *gate {
-            return Err(RegistryError("this node has left the cluster".into()));
+            return Err(Failed::Store(RegistryError(
+                "this node has left the cluster".into(),
+            )));
         }
         let token = self.token();
         attempt.session.node.clone_from(&token);
@@ -278,7 +317,7 @@ impl Cluster {
                     session_id,
                     displaced: endings(&admission, attempt.session.platform),
                 });
-                Err(error)
+                Err(Failed::Store(error))
             }
             (Ok(refused), _) => {
                 // Refused: only the index entry, if any, was written.
@@ -290,26 +329,37 @@ impl Cluster {
                 }
                 Ok(refused)
             }
-            (Err(unanswered), _) => {
+            (Err(None), _) => {
+                // Nothing written but the index entry, if any.
+                if !self.index_in_scripts {
+                    self.queue(Pending::Remove {
+                        account: account.clone(),
+                        session_id,
+                    });
+                }
+                Err(Failed::LeaseLost)
+            }
+            (Err(Some(unanswered)), _) => {
                 // The script may have run although its answer was lost.
                 self.queue(Pending::Unsure {
                     account: account.clone(),
                     session_id,
                     displaced: unanswered.displaced,
                 });
-                Err(unanswered.error)
+                Err(Failed::Store(unanswered.error))
             }
         }
     }
 
     /// The atomic admission: compare-and-set rounds until one applies (see the module docs).
+    /// `Err(None)` when the script refused to write under this node's token, whose lease ran out.
     async fn admit_rounds(
         &self,
         account: &AccountKey,
         attempt: &LoginAttempt<'_>,
         token: &str,
         reregister: bool,
-    ) -> Result<Verdict, Unanswered> {
+    ) -> Result<Verdict, Option<Unanswered>> {
         let (hash, lockout) = (keys::sessions(account), keys::lockout(account));
         // The first round guesses that nothing is online; the script says when that is wrong.
         let mut seen: Option<(String, Vec<SessionInfo>)> = None;
@@ -343,13 +393,13 @@ impl Cluster {
             let answer: Vec<Value> = match self.store.invoke(&invocation).await {
                 Ok(answer) => answer,
                 Err(error) => {
-                    return Err(Unanswered {
+                    return Err(Some(Unanswered {
                         error,
                         displaced: endings(&admission, attempt.session.platform),
-                    });
+                    }));
                 }
             };
-            match admit_answer(&answer)? {
+            match admit_answer(&answer).map_err(|e| Some(e.into()))? {
                 AdmitAnswer::Applied { first_login } => {
                     return Ok(Verdict::Admitted(Admission {
                         first_login,
@@ -360,7 +410,7 @@ impl Cluster {
                 AdmitAnswer::Invalid => return Ok(Verdict::Invalidated),
                 AdmitAnswer::LeaseLost => {
                     self.lease_lost.notify_one();
-                    return Err(RegistryError("this node's lease ran out".into()).into());
+                    return Err(None);
                 }
                 AdmitAnswer::Stale(fields) => {
                     let (version, sessions) = keys::parse_account(&fields);
@@ -368,10 +418,12 @@ impl Cluster {
                 }
             }
         }
-        Err(RegistryError(format!(
-            "{MAX_ADMIT_ROUNDS} concurrent logins of one account kept racing"
+        Err(Some(
+            RegistryError(format!(
+                "{MAX_ADMIT_ROUNDS} concurrent logins of one account kept racing"
+            ))
+            .into(),
         ))
-        .into())
     }
 
     /// Sends `ending` to a session connected to another node, through that node's stream. Does
