@@ -3,7 +3,7 @@
 //! when the store no longer holds its lease, and leaving the cluster cleanly on shutdown.
 
 use super::pending::Pending;
-use super::{Cluster, TOKENS_KEPT, keys, kicks, new_token};
+use super::{CONCURRENCY, Cluster, TOKENS_KEPT, keys, kicks, new_token};
 use crate::hub::Ending;
 use crate::policy::{DevicePolicy, SessionInfo};
 use crate::registry::{AccountKey, LoginAttempt, RegistryError, Verdict};
@@ -14,14 +14,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 use tim_protocol::KickReason;
+use tokio::sync::Notify;
 use tracing::{info, warn};
 
 /// How long a swept node is still counted dead, so that a session it wrote in the instant before
 /// it died (and so missed by its sweep) still counts for nothing.
 const REMEMBER_SWEPT: Duration = Duration::from_secs(3600);
-
-/// Accounts worked on at once by a sweep, a re-admission or a leave.
-const CONCURRENCY: usize = 32;
 
 /// Members read from a node index per step of a sweep.
 const SCAN_COUNT: usize = 500;
@@ -58,7 +56,8 @@ impl Cluster {
     }
 
     /// Comes back under a new token after the store stopped holding this node's lease, and
-    /// admits again under it every session the node holds. The old token is dead for every node
+    /// queues every session the node holds to be admitted again under it (by the upkeep, so that
+    /// the renewals of the new lease never wait for that). The old token is dead for every node
     /// from now on; its sweep (by this node or another) takes only what was left under it.
     async fn reincarnate(&self, shared: &Shared) {
         let token = new_token(&self.node_id);
@@ -81,29 +80,11 @@ impl Cluster {
             sessions = held.len(),
             "the store no longer held this node's lease: admitting its sessions again under a new incarnation"
         );
-        for chunk in held.chunks(CONCURRENCY) {
-            let readmitted = join_all(
-                chunk
-                    .iter()
-                    .map(|(account, session)| self.readmit(shared, account, session)),
-            )
-            .await;
-            for ((account, session), result) in chunk.iter().zip(readmitted) {
-                match result {
-                    Ok(None) => {}
-                    Ok(Some(ending)) => {
-                        shared.hub.end(&session.session_id, ending);
-                    }
-                    Err(e) => {
-                        warn!(error = %e, "cannot admit a held session again yet");
-                        self.queue(Pending::Readmit {
-                            account: account.clone(),
-                            session: session.clone(),
-                        });
-                    }
-                }
-            }
-        }
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        pending.extend(
+            held.into_iter()
+                .map(|(account, session)| Pending::Readmit { account, session }),
+        );
     }
 
     /// Admits one held session again under this node's token of now; `Some(ending)` when it
@@ -271,15 +252,16 @@ impl Cluster {
     }
 }
 
-/// The node's upkeep until shutdown: reads its stream of endings, and every third of the lease
-/// (or at once when an admission found the lease lost) renews the lease, comes back under a new
-/// token if the store no longer held it, does what the store could not hear, and sweeps dead
-/// nodes.
+/// The node's upkeep until shutdown: reads its stream of endings; every third of the lease (or
+/// at once when an admission found the lease lost) renews the lease, and comes back under a new
+/// token if the store no longer held it; after each renewal, in a task of its own so that no
+/// renewal waits for it, does what the store could not hear and sweeps dead nodes.
 pub async fn maintain(shared: Arc<Shared>, cluster: Arc<Cluster>) {
     let reader = tokio::spawn(kicks::read(shared.clone(), cluster.clone()));
+    let renewed = Arc::new(Notify::new());
+    let upkeep = tokio::spawn(upkeep(shared.clone(), cluster.clone(), renewed.clone()));
     let mut tick = tokio::time::interval(cluster.lease / 3);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut swept = HashSet::new();
     let mut unreachable_since_warned = false;
     loop {
         tokio::select! {
@@ -294,8 +276,7 @@ pub async fn maintain(shared: Arc<Shared>, cluster: Arc<Cluster>) {
                     cluster.stats.lease_losses.fetch_add(1, Relaxed);
                     cluster.reincarnate(&shared).await;
                 }
-                cluster.settle(&shared).await;
-                cluster.sweep(&mut swept).await;
+                renewed.notify_one();
             }
             Err(e) if !unreachable_since_warned => {
                 unreachable_since_warned = true;
@@ -305,4 +286,15 @@ pub async fn maintain(shared: Arc<Shared>, cluster: Arc<Cluster>) {
         }
     }
     reader.abort();
+    upkeep.abort();
+}
+
+/// After each successful renewal: the pending work, then the sweeps.
+async fn upkeep(shared: Arc<Shared>, cluster: Arc<Cluster>, renewed: Arc<Notify>) {
+    let mut swept = HashSet::new();
+    loop {
+        renewed.notified().await;
+        cluster.settle(&shared).await;
+        cluster.sweep(&mut swept).await;
+    }
 }

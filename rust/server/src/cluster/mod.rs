@@ -53,6 +53,9 @@ const STORE_TIMEOUT: Duration = Duration::from_secs(1);
 /// it; each lost round lets another login through, so this bounds only pathological contention.
 const MAX_ADMIT_ROUNDS: usize = 64;
 
+/// Accounts or sessions worked on at once by a sweep, a re-admission or a leave.
+const CONCURRENCY: usize = 32;
+
 /// Tokens of this process a node answers for: its current one and the last ones before it. A
 /// session admitted under an older token is connected here all the same (the node admits it again
 /// under the new one), and endings sent to an older token's stream still reach it.

@@ -1,15 +1,17 @@
 //! What the store must still hear: work that failed while Redis did not answer, done again by the
 //! node's upkeep once it answers, so that what the store holds comes back to what the node holds.
 
-use super::Cluster;
+use super::{CONCURRENCY, Cluster};
 use crate::hub::Ending;
 use crate::policy::SessionInfo;
 use crate::registry::{AccountKey, RegistryError};
 use crate::state::Shared;
+use futures_util::future::join_all;
 use std::sync::atomic::Ordering::Relaxed;
 use tracing::warn;
 
 /// One piece of work for the store.
+#[derive(Clone)]
 pub(super) enum Pending {
     /// A session that ended here: take it off.
     Remove {
@@ -33,12 +35,25 @@ pub(super) enum Pending {
 }
 
 impl Cluster {
-    /// Does the pending work in order; what still fails waits for the next call.
+    /// Does the pending work: sessions to admit again, many at once; the rest in order. What
+    /// still fails waits for the next call.
     pub(super) async fn settle(&self, shared: &Shared) {
         let pending = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        let (readmits, others): (Vec<Pending>, Vec<Pending>) = pending
+            .into_iter()
+            .partition(|work| matches!(work, Pending::Readmit { .. }));
         let mut left = vec![];
+        for chunk in readmits.chunks(CONCURRENCY) {
+            let results = join_all(chunk.iter().map(|work| self.settle_one(shared, work))).await;
+            for (work, result) in chunk.iter().zip(results) {
+                if let Err(e) = result {
+                    warn!(error = %e, "cannot admit a held session again yet");
+                    left.push(work.clone());
+                }
+            }
+        }
         let mut failing = false;
-        for work in pending {
+        for work in others {
             // Once the store fails, the rest waits: it would fail too.
             if failing {
                 left.push(work);
