@@ -28,6 +28,7 @@ pub mod error;
 pub mod events;
 mod logging;
 mod manager;
+mod renewal;
 pub mod runtime;
 pub mod status;
 mod tls;
