@@ -481,7 +481,8 @@ impl Engine {
     /// verifies it there.
     fn connection_lost(&mut self) {
         self.connection = None;
-        if let (Some(account), Some(newest)) = (self.account.as_mut(), self.renewals.newest_ticket())
+        if let (Some(account), Some(newest)) =
+            (self.account.as_mut(), self.renewals.newest_ticket())
         {
             account.user_sig = newest.to_owned();
         }
@@ -642,7 +643,10 @@ impl Engine {
             Ok(())
         } else {
             log::info!("the server refused the new UserSig: {result} {desc}");
-            Err(TimError::new(i32::try_from(result).unwrap_or(i32::MAX), desc))
+            Err(TimError::new(
+                i32::try_from(result).unwrap_or(i32::MAX),
+                desc,
+            ))
         };
         self.events.reply(renewal.reply, answer);
     }
