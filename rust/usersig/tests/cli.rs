@@ -218,7 +218,15 @@ fn a_user_id_that_begins_with_a_hyphen_is_a_value() {
     assert_eq!(claims.identifier, "-abc");
     assert_eq!(claims.userbuf.as_deref(), Some(&b"-x"[..]));
     let verified = run(&[
-        "verify", "--sdkappid", APP_ARG, "--key", KEY, "--user", "-abc", "--", &ticket,
+        "verify",
+        "--sdkappid",
+        APP_ARG,
+        "--key",
+        KEY,
+        "--user",
+        "-abc",
+        "--",
+        &ticket,
     ]);
     assert_eq!(verified.status.code(), Some(0), "{verified:?}");
     assert_eq!(stdout(&verified), "ok\n");
