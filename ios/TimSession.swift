@@ -6,7 +6,7 @@ import Foundation
 ///
 /// `call` runs on the JS thread and `close` on the module's invalidation, possibly at the same
 /// time: the bridge is read and cleared under a lock, so a call either gets the live bridge (which
-/// then answers it, also after `close`) or answers 6013.
+/// then answers it: 7009 or 6013 when `close` came first) or answers 6013.
 @objc(TimSession)
 public final class TimSession: NSObject, @unchecked Sendable {
   private let lock = NSLock()
@@ -36,10 +36,17 @@ public final class TimSession: NSObject, @unchecked Sendable {
     }
   }
 
-  /// Releases the SDK instance (logs out without waiting for the server). Calls already under way
-  /// keep their reference and are still answered.
+  /// Ends the SDK instance (logs out without waiting for the server). Calls under way hold a
+  /// reference to the bridge, so it is closed, not only released: they answer 7009 (a login in
+  /// flight does not go on to log in, as on Android), and no event is forwarded once this
+  /// returns, so none reaches an invalidated `RCTEventEmitter`.
   @objc public func close() {
-    locked { bridge = nil }
+    let closing: TimBridge? = locked {
+      let open = bridge
+      bridge = nil
+      return open
+    }
+    closing?.close()
   }
 
   // NSLocking.withLock needs iOS 16; the module supports 15.1.

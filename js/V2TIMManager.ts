@@ -113,12 +113,23 @@ export class V2TIMManager {
 
   /**
    * Logs in; the first login of a UserID registers it. Logging in as another user switches
-   * accounts; a second call while a login for the same user runs joins it. A call for the user
-   * already logged in (or logging in, or reconnecting) keeps its `userSig`: every later
-   * reconnect presents the newest ticket the app gave.
+   * accounts; a second call while a login for the same user runs joins it (it answers that
+   * login's result; if the server refuses the first ticket, the newer one is tried within the
+   * same bound).
+   *
+   * A call for the user already logged in renews the session's UserSig: the SDK sends
+   * `userSig` on the open session, the server verifies it as a login's, and the session expires
+   * with it from then on, so an app that refreshes its ticket ahead of time keeps its user
+   * online. It answers 0, or the server's code for the ticket (70001, 70009, 70013, 70052, …),
+   * and the session then stays on its old ticket; every later reconnect presents the newest
+   * ticket the server accepted. While reconnecting it answers 0 at once and the next attempt
+   * presents `userSig`. (A server of protocol version 1 cannot renew: the call answers 0 at once,
+   * and when the old ticket expires the SDK reconnects with the new one.)
    *
    * Answers within `connectTimeoutMs + requestTimeoutMs` (20 s with the defaults), an account
-   * switch included: the old account is logged out meanwhile, within `requestTimeoutMs`.
+   * switch included: the old account is logged out meanwhile, within `requestTimeoutMs`. A
+   * renewal answers within `requestTimeoutMs`; a server that does not answer it in time is taken
+   * for gone, and the call answers 0 as the reconnect presents the ticket.
    * @returns code 0, or e.g. 70001 (UserSig expired: get a new one), 7003 (bad UserID).
    */
   login(userID: string, userSig: string): Promise<V2TimCallback> {

@@ -42,11 +42,24 @@ export interface V2TimSDKListener {
   onConnecting?(): void;
   /** Connected to the server. */
   onConnectSuccess?(): void;
-  /** Connecting failed; while logged in the SDK retries by itself. */
+  /**
+   * Connecting failed (the network, or the server's own trouble: 70169, 70500, 70050); while
+   * logged in the SDK retries by itself. A reconnect refused for good never ends with this event
+   * but with `onUserSigExpired` or `onKickedOffline`.
+   */
   onConnectFailed?(code: number, error: string): void;
-  /** Another device took this one's place: logged out. Tell the user; log in again if they wish. */
+  /**
+   * Logged out (status 3): another device took this one's place, or the app's server kicked the
+   * user (REST `kick`; a reconnect after one is refused with 70052). Tell the user; log in again
+   * if they wish.
+   */
   onKickedOffline?(): void;
-  /** The UserSig expired while online: logged out. Get a new UserSig and log in again. */
+  /**
+   * Logged out (status 3): the UserSig expired while online, or a reconnect was refused for its
+   * ticket (expired, signed with a key the server no longer has, for another identity). Get a new
+   * UserSig and log in again. Renewing it ahead of time with `login(sameUserID, newUserSig)`
+   * avoids this.
+   */
   onUserSigExpired?(): void;
   /** Part of Tencent's listener; this SDK never calls it. */
   onSelfInfoUpdated?(info: unknown): void;
@@ -114,6 +127,7 @@ export const V2TimErrorCode = {
   ERR_SVR_ACCOUNT_USERSIG_PUBLICKEY_NOT_FOUND: 70016,
   ERR_SVR_ACCOUNT_SDKAPPID_NOT_FOUND: 70020,
   ERR_SVR_ACCOUNT_FREQ_LIMIT: 70050,
+  ERR_SVR_ACCOUNT_USERSIG_INVALIDATED: 70052,
   ERR_SVR_ACCOUNT_INTERNAL_TIMEOUT: 70169,
   ERR_SVR_ACCOUNT_INVALID_PARAMETERS: 70402,
   ERR_SVR_ACCOUNT_INTERNAL_ERROR: 70500,

@@ -752,6 +752,13 @@ public protocol TimBridgeProtocol: AnyObject, Sendable {
      */
     func call(method: String, paramsJson: String) async  -> String
     
+    /**
+     * Ends the instance although calls in flight still hold it (the module's invalidation): they
+     * answer 7009, a login under way does not go on to log in, later calls answer 6013, and no
+     * event reaches the sink once this returns. Never call it from the sink.
+     */
+    func close() 
+    
 }
 /**
  * One SDK instance (a manager) behind the JSON surface. Each object is a separate device as
@@ -842,6 +849,19 @@ open func call(method: String, paramsJson: String)async  -> String  {
             errorHandler: nil
             
         )
+}
+    
+    /**
+     * Ends the instance although calls in flight still hold it (the module's invalidation): they
+     * answer 7009, a login under way does not go on to log in, later calls answer 6013, and no
+     * event reaches the sink once this returns. Never call it from the sink.
+     */
+open func close()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_tim_ffi_fn_method_timbridge_close(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
 }
     
 
@@ -958,6 +978,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_tim_ffi_checksum_method_timbridge_call() != 58980) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_tim_ffi_checksum_method_timbridge_close() != 10054) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_tim_ffi_checksum_constructor_timbridge_new() != 31034) {

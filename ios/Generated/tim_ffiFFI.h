@@ -299,6 +299,11 @@ uint64_t uniffi_tim_ffi_fn_constructor_timbridge_new(uint64_t sink, RustCallStat
 uint64_t uniffi_tim_ffi_fn_method_timbridge_call(uint64_t ptr, RustBuffer method, RustBuffer params_json
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TIM_FFI_FN_METHOD_TIMBRIDGE_CLOSE
+#define UNIFFI_FFIDEF_UNIFFI_TIM_FFI_FN_METHOD_TIMBRIDGE_CLOSE
+void uniffi_tim_ffi_fn_method_timbridge_close(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_FFI_TIM_FFI_RUSTBUFFER_ALLOC
 #define UNIFFI_FFIDEF_FFI_TIM_FFI_RUSTBUFFER_ALLOC
 RustBuffer ffi_tim_ffi_rustbuffer_alloc(uint64_t size, RustCallStatus *_Nonnull out_status
@@ -568,6 +573,12 @@ uint16_t uniffi_tim_ffi_checksum_method_eventsink_on_event(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TIM_FFI_CHECKSUM_METHOD_TIMBRIDGE_CALL
 #define UNIFFI_FFIDEF_UNIFFI_TIM_FFI_CHECKSUM_METHOD_TIMBRIDGE_CALL
 uint16_t uniffi_tim_ffi_checksum_method_timbridge_call(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TIM_FFI_CHECKSUM_METHOD_TIMBRIDGE_CLOSE
+#define UNIFFI_FFIDEF_UNIFFI_TIM_FFI_CHECKSUM_METHOD_TIMBRIDGE_CLOSE
+uint16_t uniffi_tim_ffi_checksum_method_timbridge_close(void
     
 );
 #endif

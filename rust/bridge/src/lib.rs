@@ -13,7 +13,7 @@ mod params;
 use params::Params;
 use serde_json::{Value, json};
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use tim_core::{
@@ -42,6 +42,9 @@ impl<F: Fn(String) + Send + Sync + 'static> EventSink for F {
 pub struct Bridge {
     manager: Arc<TimManager>,
     listener: ListenerId,
+    /// Set by [`Bridge::close`]. The listener hands an event to the sink under the read lock, so
+    /// `close`, taking the write lock, returns only once no event is on its way to the sink.
+    closed: Arc<RwLock<bool>>,
 }
 
 /// Every method of the JavaScript API that the bridge answers.
@@ -84,10 +87,43 @@ impl Bridge {
     /// A bridge with its own manager, whose events go to `sink`.
     pub fn new(sink: Arc<dyn EventSink>) -> Self {
         let manager = Arc::new(TimManager::new());
+        let closed = Arc::new(RwLock::new(false));
+        let gate = closed.clone();
         let listener = manager.add_listener(Arc::new(move |event: &SdkEvent| {
-            sink.on_event(event_json(event));
+            let closed = gate.read().unwrap_or_else(|e| e.into_inner());
+            if !*closed {
+                sink.on_event(event_json(event));
+            }
         }));
-        Bridge { manager, listener }
+        Bridge {
+            manager,
+            listener,
+            closed,
+        }
+    }
+
+    /// Ends the instance now, although callers may still hold it (a host whose calls in flight
+    /// each keep a reference, as UniFFI's do): calls in flight answer 7009 as after `unInitSDK`
+    /// (a login under way does not go on to log in), later calls answer 6013, and no event
+    /// reaches the sink once this returns. The session is logged out without waiting for the
+    /// server. Must not be called from the sink itself, which it waits for.
+    pub fn close(&self) {
+        {
+            let mut closed = self.closed.write().unwrap_or_else(|e| e.into_inner());
+            if *closed {
+                return;
+            }
+            *closed = true;
+        }
+        self.manager.remove_listener(self.listener);
+        let manager = self.manager.clone();
+        tim_core::runtime().spawn(async move {
+            let _ = manager.un_init_sdk().await;
+        });
+    }
+
+    fn is_closed(&self) -> bool {
+        *self.closed.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Answers one call with `{"code","desc","data"?}` JSON. Never fails: every problem is a code.
@@ -98,7 +134,13 @@ impl Bridge {
     ) -> impl Future<Output = String> + Send + 'static {
         let manager = self.manager.clone();
         let (method, params_json) = (method.to_owned(), params_json.to_owned());
-        async move { result_json(dispatch(&manager, &method, &params_json).await) }
+        let closed = self.is_closed();
+        async move {
+            if closed {
+                return error_json(code::SDK_NOT_INITIALIZED, "the SDK instance was closed");
+            }
+            result_json(dispatch(&manager, &method, &params_json).await)
+        }
     }
 
     /// [`call`](Bridge::call) for a host's own executor (Swift's, Kotlin's coroutines, Python's
@@ -146,11 +188,7 @@ impl Bridge {
 impl Drop for Bridge {
     /// Releases the manager: logs out and stops its engine, without waiting for the server.
     fn drop(&mut self) {
-        self.manager.remove_listener(self.listener);
-        let manager = self.manager.clone();
-        tim_core::runtime().spawn(async move {
-            let _ = manager.un_init_sdk().await;
-        });
+        self.close();
     }
 }
 

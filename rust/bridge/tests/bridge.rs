@@ -355,3 +355,45 @@ async fn call_with_callback_answers_on_the_core_runtime() {
         serde_json::from_str(&tokio::time::timeout(WAIT, rx).await.unwrap().unwrap()).unwrap();
     assert_eq!(answer["data"], env!("CARGO_PKG_VERSION"));
 }
+
+#[tokio::test]
+async fn close_ends_calls_in_flight_and_every_event_although_callers_hold_the_bridge() {
+    // Accepts the TCP connection and never answers: the login stays in flight.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}", silent.local_addr().unwrap());
+    let mut host = Host::new();
+    host.init(&url).await;
+    let bridge = Arc::new(host.bridge);
+    // A call in flight holds its own reference, as each UniFFI call holds the object.
+    let login = tokio::spawn({
+        let bridge = bridge.clone();
+        let params = json!({ "userID": "alice", "userSig": ticket("alice") }).to_string();
+        async move { bridge.call("login", &params).await }
+    });
+    let (_accepted, _) = tokio::time::timeout(WAIT, silent.accept())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        tokio::time::timeout(WAIT, host.events.recv())
+            .await
+            .unwrap()
+            .unwrap()["type"],
+        "onConnecting"
+    );
+
+    bridge.close();
+    let answer: Value =
+        serde_json::from_str(&tokio::time::timeout(WAIT, login).await.unwrap().unwrap()).unwrap();
+    assert_eq!(code(&answer), 7009, "{answer}");
+    let later: Value = serde_json::from_str(&bridge.call("getLoginStatus", "{}").await).unwrap();
+    assert_eq!(code(&later), 6013, "{later}");
+    drop(bridge);
+    // The sink is released with the bridge: the channel ends, with no event after the close.
+    assert_eq!(
+        tokio::time::timeout(WAIT, host.events.recv())
+            .await
+            .unwrap(),
+        None
+    );
+}

@@ -5,6 +5,7 @@
 use crate::backoff::Backoff;
 use crate::error::{TimError, TimResult, code};
 use crate::events::{EventSender, SdkEvent};
+use crate::renewal::{Renewal, Renewals};
 use crate::status::LoginStatus;
 use crate::transport::{self, AttemptError, Connection, Endpoint};
 use futures_util::future::BoxFuture;
@@ -13,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tim_protocol::{ClientFrame, LoginRequest, LoginResult, Platform, ServerFrame};
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::{Instant, Interval, MissedTickBehavior, interval_at, sleep_until};
+use tokio::time::{Instant, Interval, MissedTickBehavior, interval_at, sleep_until, timeout_at};
 
 /// The answer to a command.
 pub type Reply = oneshot::Sender<TimResult<()>>;
@@ -93,22 +94,27 @@ struct Attempt {
     /// The ticket it presented: when the app gives a newer one meanwhile and the server refuses
     /// this one, the newer one is tried before giving up.
     user_sig: String,
+    /// When it fails with 6012 at the latest: the login's bound, kept by a retry with a newer
+    /// ticket, so that a joined call still answers within the bound of the first.
+    deadline: Instant,
     future: AttemptFuture,
 }
 
-/// What a reconnect refused by the server leads to.
+/// What a reconnect refused by the server leads to: retrying, or the event whose remedy the app
+/// already has (a refusal for good is never `onConnectFailed`, which promises a retry).
 #[derive(Debug, PartialEq, Eq)]
 enum Refusal {
     /// The server's own trouble (70169 internal timeout, 70500 internal error) or a lockout
-    /// that ends (70050): retry after the backoff, as after a connection failure.
+    /// that ends (70050): `onConnectFailed`, and a retry after the backoff, as after a
+    /// connection failure.
     Transient,
-    /// The ticket expired: `onUserSigExpired`, logged out.
-    Expired,
-    /// Another device took this one's place while it was offline: `onKickedOffline`.
-    Displaced,
-    /// Anything else (a ticket that no longer verifies, an app removed): `onConnectFailed`,
-    /// logged out.
-    Final,
+    /// Another device took this one's place while it was offline (6208), or the app's server
+    /// kicked the user and invalidated the ticket (70052): `onKickedOffline`, logged out.
+    Kicked,
+    /// The ticket no longer logs in: expired (70001), or refused for good (a key rotated away,
+    /// another identity, an app removed): `onUserSigExpired`, logged out; the app signs a new
+    /// ticket and logs in.
+    TicketRefused,
 }
 
 impl Refusal {
@@ -117,9 +123,8 @@ impl Refusal {
             code::SVR_FREQ_LIMIT | code::SVR_INTERNAL_TIMEOUT | code::SVR_INTERNAL_ERROR => {
                 Refusal::Transient
             }
-            code::KICKED_OFF_BY_OTHER => Refusal::Displaced,
-            _ if error.is_user_sig_expired() => Refusal::Expired,
-            _ => Refusal::Final,
+            code::KICKED_OFF_BY_OTHER | code::SVR_USER_SIG_INVALIDATED => Refusal::Kicked,
+            _ => Refusal::TicketRefused,
         }
     }
 }
@@ -131,6 +136,7 @@ enum Wake {
     Retry,
     Frame(Result<ServerFrame, TimError>),
     Heartbeat,
+    RenewalOverdue,
 }
 
 /// The engine of one manager.
@@ -142,6 +148,9 @@ pub struct Engine {
     events: EventSender,
     account: Option<Account>,
     waiters: Vec<Reply>,
+    renewals: Renewals,
+    /// The ticket the server's session of `connection` lives on.
+    session_sig: String,
     attempt: Option<Attempt>,
     connection: Option<Connection>,
     retry_at: Option<Instant>,
@@ -204,6 +213,8 @@ impl Engine {
             events,
             account: None,
             waiters: Vec::new(),
+            renewals: Renewals::default(),
+            session_sig: String::new(),
             attempt: None,
             connection: None,
             retry_at: None,
@@ -222,6 +233,7 @@ impl Engine {
                 () = maybe_sleep(self.retry_at) => Wake::Retry,
                 frame = maybe_recv(self.connection.as_mut()) => Wake::Frame(frame),
                 _ = self.heartbeat.tick(), if self.connection.is_some() => Wake::Heartbeat,
+                () = maybe_sleep(self.renewals.deadline()) => Wake::RenewalOverdue,
             };
             match wake {
                 Wake::Command(Some(Command::UnInit(reply))) => {
@@ -239,7 +251,11 @@ impl Engine {
                     self.reconnect();
                 }
                 Wake::Frame(frame) => self.frame(frame),
-                Wake::Heartbeat => self.heartbeat().await,
+                Wake::Heartbeat => self.heartbeat(),
+                Wake::RenewalOverdue => {
+                    log::info!("the server did not answer a new UserSig in time; reconnecting");
+                    self.connection_lost();
+                }
             }
         }
     }
@@ -263,9 +279,11 @@ impl Engine {
             .status
     }
 
-    /// Answers every caller waiting on the login, behind the events emitted so far.
+    /// Answers every caller waiting on the login or on a renewal, behind the events emitted so
+    /// far.
     fn resolve_waiters(&mut self, result: &TimResult<()>) {
-        for waiter in self.waiters.drain(..) {
+        let renewals = self.renewals.take_all().into_iter().map(|r| r.reply);
+        for waiter in self.waiters.drain(..).chain(renewals).collect::<Vec<_>>() {
             self.events.reply(waiter, result.clone());
         }
     }
@@ -273,8 +291,14 @@ impl Engine {
     /// A login or reconnect attempt for `account`. On an account switch, `previous` (the old
     /// account's connection) is logged out meanwhile, and the attempt ends once both have: the
     /// old account is offline on the server when the login answers, and the login still takes
-    /// no longer than its own bound (the logout's is shorter).
-    fn start_attempt(&mut self, kind: AttemptKind, previous: Option<Connection>) {
+    /// no longer than its own bound (the logout's is shorter). `deadline` is a retried attempt's
+    /// (see [`Attempt::deadline`]); a new one gets the connect and request timeouts from now.
+    fn start_attempt(
+        &mut self,
+        kind: AttemptKind,
+        previous: Option<Connection>,
+        deadline: Option<Instant>,
+    ) {
         let Some(account) = self.account.clone() else {
             return;
         };
@@ -290,17 +314,28 @@ impl Engine {
             reconnect: kind == AttemptKind::Reconnect,
         };
         let endpoint = self.endpoint.clone();
+        let deadline = deadline.unwrap_or_else(|| {
+            Instant::now() + endpoint.connect_timeout + endpoint.request_timeout
+        });
         self.events.emit(SdkEvent::Connecting);
         self.attempt = Some(Attempt {
             kind,
             user_sig,
+            deadline,
             future: Box::pin(async move {
                 let logout = async {
                     if let Some(previous) = previous {
                         previous.logout().await;
                     }
                 };
-                tokio::join!(logout, transport::login(&endpoint, &request)).1
+                let login = timeout_at(deadline, transport::login(&endpoint, &request));
+                match tokio::join!(logout, login).1 {
+                    Ok(outcome) => outcome,
+                    Err(_) => Err(AttemptError::network(
+                        code::REQUEST_TIMEOUT,
+                        "the login did not finish in time",
+                    )),
+                }
             }),
         });
     }
@@ -328,21 +363,8 @@ impl Engine {
     }
 
     fn login(&mut self, user_id: String, user_sig: String, reply: Reply) {
-        if let Some(account) = self.account.as_mut().filter(|a| a.user_id == user_id) {
-            // The newest ticket the app gave for this user is the one every later attempt
-            // presents: the app signed it because the old one is about to expire.
-            account.user_sig = user_sig;
-            let logging_in = self
-                .attempt
-                .as_ref()
-                .is_some_and(|a| a.kind == AttemptKind::Login);
-            if logging_in {
-                // Joins the login under way: one network login, one result for every caller.
-                self.waiters.push(reply);
-            } else {
-                // Logged in (or reconnecting by itself, which keeps the status logged in).
-                self.events.reply(reply, Ok(()));
-            }
+        if self.account.as_ref().is_some_and(|a| a.user_id == user_id) {
+            self.login_again(user_sig, reply);
             return;
         }
         if let Some(previous) = &self.account {
@@ -361,7 +383,61 @@ impl Engine {
         self.waiters.push(reply);
         self.publish(LoginStatus::LoggingIn, None);
         let previous = self.connection.take();
-        self.start_attempt(AttemptKind::Login, previous);
+        self.start_attempt(AttemptKind::Login, previous, None);
+    }
+
+    /// A `login` for the account already logging in, logged in or reconnecting. The newest
+    /// ticket the app gave is the one the session lives on (the app signed it because the old
+    /// one is about to expire): a login under way presents it if the server refuses the one it
+    /// sent; an online session sends it to the server, which moves the session's expiry, and
+    /// the call answers with the server's verdict; a reconnect presents it.
+    fn login_again(&mut self, user_sig: String, reply: Reply) {
+        let Some(account) = self.account.as_mut() else {
+            return;
+        };
+        let logging_in = self
+            .attempt
+            .as_ref()
+            .is_some_and(|a| a.kind == AttemptKind::Login);
+        if logging_in {
+            // Joins the login under way: one network login, one result for every caller.
+            account.user_sig = user_sig;
+            self.waiters.push(reply);
+            return;
+        }
+        let newest = self.renewals.newest_ticket().unwrap_or(&account.user_sig);
+        let renewable = self
+            .connection
+            .as_mut()
+            .filter(|c| c.protocol() >= tim_protocol::PROTOCOL_TICKET);
+        match renewable {
+            Some(connection) if newest != user_sig => {
+                let seq = connection.next_seq();
+                match connection.send(&ClientFrame::Ticket {
+                    seq,
+                    user_sig: user_sig.clone(),
+                }) {
+                    Ok(()) => self.renewals.push(Renewal {
+                        seq,
+                        user_sig,
+                        reply,
+                        deadline: Instant::now() + self.endpoint.request_timeout,
+                    }),
+                    Err(_) => {
+                        // The connection is gone: the reconnect presents the ticket.
+                        account.user_sig = user_sig;
+                        self.events.reply(reply, Ok(()));
+                        self.connection_lost();
+                    }
+                }
+            }
+            _ => {
+                // Reconnecting (the next attempt presents it), or a server of protocol 1 (the
+                // session moves to it when the old ticket expires, by a reconnect).
+                account.user_sig = user_sig;
+                self.events.reply(reply, Ok(()));
+            }
+        }
     }
 
     /// Ends whatever is under way: pending logins get `code`, the status becomes logged out at
@@ -394,10 +470,34 @@ impl Engine {
         self.account = None;
         self.publish(LoginStatus::LoggedOut, None);
         self.events.emit(event);
+        self.resolve_waiters(&Err(TimError::new(
+            code::LOGGED_OUT_BEFORE_LOGIN_FINISHED,
+            "logged out before the server answered the new UserSig",
+        )));
+    }
+
+    /// The connection is gone while logged in. Renewals it carried that the server did not
+    /// answer answer 0: the reconnect presents the newest of their tickets, and the server
+    /// verifies it there.
+    fn connection_lost(&mut self) {
+        self.connection = None;
+        if let (Some(account), Some(newest)) =
+            (self.account.as_mut(), self.renewals.newest_ticket())
+        {
+            account.user_sig = newest.to_owned();
+        }
+        self.resolve_waiters(&Ok(()));
+        self.reconnect();
     }
 
     fn attempt_ended(&mut self, outcome: Result<(Connection, LoginResult), AttemptError>) {
-        let Some(Attempt { kind, user_sig, .. }) = self.attempt.take() else {
+        let Some(Attempt {
+            kind,
+            user_sig,
+            deadline,
+            ..
+        }) = self.attempt.take()
+        else {
             return;
         };
         match outcome {
@@ -405,6 +505,7 @@ impl Engine {
                 let offset =
                     i64::try_from(result.server_time_ms).unwrap_or(i64::MAX) - unix_millis();
                 self.connection = Some(connection);
+                self.session_sig = user_sig;
                 self.backoff.reset();
                 self.ping_unanswered = false;
                 self.heartbeat.reset();
@@ -414,22 +515,27 @@ impl Engine {
                 self.resolve_waiters(&Ok(()));
             }
             Err(AttemptError { error, network }) => {
-                if network {
-                    self.events.emit(SdkEvent::ConnectFailed {
-                        code: error.code,
-                        desc: error.desc.clone(),
-                    });
-                } else {
-                    self.events.emit(SdkEvent::ConnectSuccess);
-                }
                 log::info!("login attempt failed: {error}");
+                if kind == AttemptKind::Login {
+                    // As Tencent's SDK: reached and refused is `onConnectSuccess`, then the
+                    // login's code.
+                    self.events.emit(if network {
+                        SdkEvent::ConnectFailed {
+                            code: error.code,
+                            desc: error.desc.clone(),
+                        }
+                    } else {
+                        SdkEvent::ConnectSuccess
+                    });
+                }
                 let newer_ticket = self
                     .account
                     .as_ref()
                     .is_some_and(|a| a.user_sig != user_sig);
                 if !network && newer_ticket {
-                    // Refused, but the app has given a newer ticket since: present that one.
-                    self.start_attempt(kind, None);
+                    // Refused, but the app has given a newer ticket since: present that one,
+                    // within the bound of the attempt it replaces.
+                    self.start_attempt(kind, None, Some(deadline));
                     return;
                 }
                 if kind == AttemptKind::Login {
@@ -444,21 +550,15 @@ impl Engine {
                     Refusal::of(&error)
                 };
                 match refusal {
-                    Refusal::Expired => self.logged_out(SdkEvent::UserSigExpired),
-                    Refusal::Displaced => self.logged_out(SdkEvent::KickedOffline),
+                    Refusal::TicketRefused => self.logged_out(SdkEvent::UserSigExpired),
+                    Refusal::Kicked => self.logged_out(SdkEvent::KickedOffline),
                     Refusal::Transient => {
-                        if !network {
-                            self.events.emit(SdkEvent::ConnectFailed {
-                                code: error.code,
-                                desc: error.desc,
-                            });
-                        }
+                        self.events.emit(SdkEvent::ConnectFailed {
+                            code: error.code,
+                            desc: error.desc,
+                        });
                         self.retry_at = Some(Instant::now() + self.backoff.next_delay());
                     }
-                    Refusal::Final => self.logged_out(SdkEvent::ConnectFailed {
-                        code: error.code,
-                        desc: error.desc,
-                    }),
                 }
             }
         }
@@ -471,7 +571,7 @@ impl Engine {
             && self.attempt.is_none()
         {
             self.connection = None;
-            self.start_attempt(AttemptKind::Reconnect, None);
+            self.start_attempt(AttemptKind::Reconnect, None, None);
         }
     }
 
@@ -494,14 +594,11 @@ impl Engine {
                 }
                 self.logged_out(SdkEvent::KickedOffline);
             }
-            Ok(ServerFrame::UserSigExpired) => {
-                log::info!("the UserSig expired while online");
-                self.logged_out(SdkEvent::UserSigExpired);
-            }
+            Ok(ServerFrame::UserSigExpired) => self.session_expired(),
+            Ok(ServerFrame::TicketResult { seq, code, desc }) => self.renewed(seq, code, desc),
             Ok(ServerFrame::GoingAway { reason }) => {
                 log::info!("the server is going away ({reason}); reconnecting");
-                self.connection = None;
-                self.reconnect();
+                self.connection_lost();
             }
             Ok(ServerFrame::Error { code, desc }) => {
                 log::warn!("the server refused a frame: {code} {desc}")
@@ -509,30 +606,68 @@ impl Engine {
             Ok(other) => log::debug!("ignoring {other:?}"),
             Err(e) => {
                 log::info!("{e}; reconnecting");
-                self.connection = None;
-                self.reconnect();
+                self.connection_lost();
             }
         }
     }
 
+    /// The server's session expired with its ticket. When the app has given a newer ticket
+    /// that the session does not live on (a server of protocol 1, or a renewal that crossed the
+    /// expiry), a reconnect presents it; otherwise `onUserSigExpired`, logged out.
+    fn session_expired(&mut self) {
+        let newest = self
+            .renewals
+            .newest_ticket()
+            .or(self.account.as_ref().map(|a| a.user_sig.as_str()));
+        if newest.is_some_and(|newest| newest != self.session_sig) {
+            log::info!("the session's UserSig expired; reconnecting with the newer one");
+            self.connection_lost();
+        } else {
+            log::info!("the UserSig expired while online");
+            self.logged_out(SdkEvent::UserSigExpired);
+        }
+    }
+
+    /// The server's answer to a renewal: the session lives on its ticket now, or on the one it
+    /// had (the call answers the refusal's code).
+    fn renewed(&mut self, seq: u64, result: u32, desc: String) {
+        let Some(renewal) = self.renewals.answered(seq) else {
+            return;
+        };
+        let answer = if result == 0 {
+            if let Some(account) = self.account.as_mut() {
+                account.user_sig.clone_from(&renewal.user_sig);
+            }
+            self.session_sig = renewal.user_sig;
+            log::info!("the session lives on the new UserSig");
+            Ok(())
+        } else {
+            log::info!("the server refused the new UserSig: {result} {desc}");
+            Err(TimError::new(
+                i32::try_from(result).unwrap_or(i32::MAX),
+                desc,
+            ))
+        };
+        self.events.reply(renewal.reply, answer);
+    }
+
     /// Sends a heartbeat, or declares the connection dead when the last one went unanswered:
-    /// a half-open connection is found within two intervals.
-    async fn heartbeat(&mut self) {
+    /// a half-open connection is found within two intervals. The frame is queued, never waited
+    /// for: a server that stopped reading holds up the connection's writer, not the engine.
+    fn heartbeat(&mut self) {
         let Some(connection) = self.connection.as_mut() else {
             return;
         };
         if self.ping_unanswered {
             log::info!("no answer within {:?}; reconnecting", self.heartbeat_every);
-            self.connection = None;
-            self.reconnect();
+            self.connection_lost();
             return;
         }
         let seq = connection.next_seq();
         self.ping_unanswered = true;
-        if let Err(e) = connection.send(&ClientFrame::Ping { seq }).await {
+        if let Err(e) = connection.send(&ClientFrame::Ping { seq }) {
             log::info!("{e}; reconnecting");
-            self.connection = None;
-            self.reconnect();
+            self.connection_lost();
         }
     }
 }
@@ -550,10 +685,12 @@ mod tests {
         assert_eq!(refusal(code::SVR_INTERNAL_TIMEOUT), Refusal::Transient);
         assert_eq!(refusal(code::SVR_INTERNAL_ERROR), Refusal::Transient);
         assert_eq!(refusal(code::SVR_FREQ_LIMIT), Refusal::Transient);
-        assert_eq!(refusal(code::SVR_USER_SIG_EXPIRED), Refusal::Expired);
-        assert_eq!(refusal(code::USER_SIG_EXPIRED), Refusal::Expired);
-        assert_eq!(refusal(code::KICKED_OFF_BY_OTHER), Refusal::Displaced);
-        assert_eq!(refusal(70009), Refusal::Final);
-        assert_eq!(refusal(70020), Refusal::Final);
+        assert_eq!(refusal(code::SVR_USER_SIG_EXPIRED), Refusal::TicketRefused);
+        assert_eq!(refusal(code::USER_SIG_EXPIRED), Refusal::TicketRefused);
+        assert_eq!(refusal(code::KICKED_OFF_BY_OTHER), Refusal::Kicked);
+        assert_eq!(refusal(code::SVR_USER_SIG_INVALIDATED), Refusal::Kicked);
+        assert_eq!(refusal(70009), Refusal::TicketRefused);
+        assert_eq!(refusal(70013), Refusal::TicketRefused);
+        assert_eq!(refusal(70020), Refusal::TicketRefused);
     }
 }

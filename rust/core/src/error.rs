@@ -97,6 +97,9 @@ codes! {
     /// Locked after too many failed logins; the lock ends.
     SVR_FREQ_LIMIT = 70050, "ERR_SVR_ACCOUNT_FREQ_LIMIT",
         "too many failed logins (70003, 70009, 70013, 70014): locked for a minute (a reconnect retries after its backoff)";
+    /// The ticket was signed before the app's server kicked the user.
+    SVR_USER_SIG_INVALIDATED = 70052, "ERR_SVR_ACCOUNT_USERSIG_INVALIDATED",
+        "the UserSig was signed before the app's server kicked the user (REST `kick`): sign a new one (a reconnect refused so logs out with `onKickedOffline`)";
     /// The server's store did not answer in time.
     SVR_INTERNAL_TIMEOUT = 70169, "ERR_SVR_ACCOUNT_INTERNAL_TIMEOUT",
         "the server's session store did not answer in time (a reconnect retries after its backoff; an explicit `login` answers it)";

@@ -2,6 +2,7 @@
 //! and out. Errors come back with Tencent's network codes.
 
 use crate::error::{TimError, code};
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use rustls::ClientConfig;
 use std::io::ErrorKind;
@@ -10,6 +11,8 @@ use std::time::Duration;
 use tim_protocol::limits::MAX_FRAME_BYTES;
 use tim_protocol::{ClientFrame, LoginRequest, LoginResult, ServerFrame};
 use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -28,7 +31,8 @@ pub struct AttemptError {
 }
 
 impl AttemptError {
-    fn network(code: i32, desc: impl Into<String>) -> Self {
+    /// A failure before the server answered.
+    pub fn network(code: i32, desc: impl Into<String>) -> Self {
         AttemptError {
             error: TimError::new(code, desc),
             network: true,
@@ -49,11 +53,58 @@ pub struct Endpoint {
     pub request_timeout: Duration,
 }
 
-/// A logged-in connection.
+/// A logged-in connection. Frames out are written by a task of their own, so that sending never
+/// waits: the engine goes on serving calls while a server that stopped reading holds a write up
+/// (which fails after the request timeout, and ends the connection).
 pub struct Connection {
-    socket: Socket,
+    incoming: SplitStream<Socket>,
+    /// Feeds the writer; `None` once [`Connection::logout`] let it close the socket.
+    outgoing: Option<mpsc::UnboundedSender<Message>>,
+    /// Why the writer stopped, once it has; `None` when that was told, or it ended cleanly.
+    write_failure: Option<oneshot::Receiver<TimError>>,
+    writer: JoinHandle<()>,
     seq: u64,
     request_timeout: Duration,
+    protocol: u32,
+}
+
+/// The connection's writer stops with it: a write held up by the server ends with the socket.
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.writer.abort();
+    }
+}
+
+/// Writes each queued frame, each bounded by `bound`, and closes the socket when the queue is
+/// closed. The first failure is reported on `failure`, which ends the connection.
+async fn write(
+    mut sink: SplitSink<Socket, Message>,
+    mut queue: mpsc::UnboundedReceiver<Message>,
+    bound: Duration,
+    failure: oneshot::Sender<TimError>,
+) {
+    while let Some(message) = queue.recv().await {
+        let error = match timeout(bound, sink.send(message)).await {
+            Ok(Ok(())) => continue,
+            Ok(Err(e)) => TimError::new(code::CONNECTION_RESET, format!("connection lost: {e}")),
+            Err(_) => TimError::new(code::REQUEST_TIMEOUT, "sending to the server timed out"),
+        };
+        let _ = failure.send(error);
+        return;
+    }
+    let _ = timeout(bound, sink.close()).await;
+}
+
+/// Resolves with the writer's failure; never when there is none (or it was told already).
+async fn write_failed(failure: &mut Option<oneshot::Receiver<TimError>>) -> TimError {
+    if let Some(receiver) = failure.as_mut()
+        && let Ok(error) = receiver.await
+    {
+        *failure = None;
+        return error;
+    }
+    *failure = None;
+    std::future::pending().await
 }
 
 /// The frame sizes the server uses, and small buffers: a phone keeps one of these for hours, and
@@ -143,10 +194,17 @@ pub async fn login(
             AttemptError::network(code::CONNECT_TIMEOUT, "connecting to the server timed out")
         })?
         .map_err(connect_error)?;
+    let (sink, incoming) = socket.split();
+    let (outgoing, queue) = mpsc::unbounded_channel();
+    let (failure, write_failure) = oneshot::channel();
     let mut connection = Connection {
-        socket,
+        incoming,
+        outgoing: Some(outgoing),
+        write_failure: Some(write_failure),
+        writer: tokio::spawn(write(sink, queue, endpoint.request_timeout, failure)),
         seq: 0,
         request_timeout: endpoint.request_timeout,
+        protocol: 1,
     };
     let frame = timeout(endpoint.request_timeout, connection.recv())
         .await
@@ -161,7 +219,10 @@ pub async fn login(
             network: true,
         })?;
     match frame {
-        ServerFrame::LoginResult(result) if result.code == 0 => Ok((connection, result)),
+        ServerFrame::LoginResult(result) if result.code == 0 => {
+            connection.protocol = result.protocol;
+            Ok((connection, result))
+        }
         ServerFrame::LoginResult(result) => Err(AttemptError {
             error: TimError::new(i32::try_from(result.code).unwrap_or(i32::MAX), result.desc),
             network: false,
@@ -174,10 +235,15 @@ pub async fn login(
 }
 
 impl Connection {
-    /// The next frame from the server. An error means the connection is gone (9514).
+    /// The next frame from the server. An error means the connection is gone (9514, or 6012
+    /// when a frame could not be written in time).
     pub async fn recv(&mut self) -> Result<ServerFrame, TimError> {
         loop {
-            match self.socket.next().await {
+            let message = tokio::select! {
+                message = self.incoming.next() => message,
+                error = write_failed(&mut self.write_failure) => return Err(error),
+            };
+            match message {
                 Some(Ok(Message::Text(text))) => match ServerFrame::decode(&text) {
                     Ok(frame) => return Ok(frame),
                     // A newer server may send frames this SDK does not know: skip them.
@@ -204,20 +270,19 @@ impl Connection {
         }
     }
 
-    /// Sends a frame, bounded by the request timeout.
-    pub async fn send(&mut self, frame: &ClientFrame) -> Result<(), TimError> {
-        let sending = self.socket.send(Message::Text(frame.encode().into()));
-        match timeout(self.request_timeout, sending).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(TimError::new(
-                code::CONNECTION_RESET,
-                format!("connection lost: {e}"),
-            )),
-            Err(_) => Err(TimError::new(
-                code::REQUEST_TIMEOUT,
-                "sending to the server timed out",
-            )),
-        }
+    /// Queues a frame for the writer, without waiting. An error means the connection is gone;
+    /// a write that fails later is told by [`Connection::recv`].
+    pub fn send(&self, frame: &ClientFrame) -> Result<(), TimError> {
+        let gone = || TimError::new(code::CONNECTION_RESET, "connection lost");
+        let outgoing = self.outgoing.as_ref().ok_or_else(gone)?;
+        outgoing
+            .send(Message::Text(frame.encode().into()))
+            .map_err(|_| gone())
+    }
+
+    /// The newest protocol version the server speaks (its login result said).
+    pub fn protocol(&self) -> u32 {
+        self.protocol
     }
 
     /// A fresh sequence number for a request.
@@ -233,7 +298,7 @@ impl Connection {
         let seq = self.next_seq();
         let bound = self.request_timeout;
         let logging_out = async {
-            if self.send(&ClientFrame::Logout { seq }).await.is_ok() {
+            if self.send(&ClientFrame::Logout { seq }).is_ok() {
                 loop {
                     match self.recv().await {
                         Ok(ServerFrame::LogoutResult { seq: s, .. }) if s == seq => break,
@@ -242,7 +307,9 @@ impl Connection {
                     }
                 }
             }
-            let _ = self.socket.close(None).await;
+            // Closing the queue lets the writer close the socket.
+            self.outgoing = None;
+            let _ = (&mut self.writer).await;
         };
         if timeout(bound, logging_out).await.is_err() {
             log::warn!("the server did not answer the logout in time");

@@ -166,3 +166,91 @@ async fn a_fresh_ticket_given_while_reconnecting_is_the_one_the_next_attempt_use
     assert_eq!(online_users(&rotated, "alice").await, 1);
     rotated.shutdown().await;
 }
+
+/// Events from a reconnect's start to its outcome, once the outcome matches `end`.
+async fn events_until(events: &mut Events, end: impl Fn(&SdkEvent) -> bool) -> Vec<SdkEvent> {
+    let mut seen = Vec::new();
+    loop {
+        let event = events.next().await;
+        let last = end(&event);
+        seen.push(event);
+        if last {
+            return seen;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_reconnect_refused_for_a_key_rotated_away_ends_with_on_user_sig_expired() {
+    let (server, proxy) = start_behind_proxy().await;
+    let (manager, mut events) = manager(&proxy.url_ws());
+    in_time(manager.login("alice", &ticket("alice")))
+        .await
+        .unwrap();
+    events.until(|e| *e == SdkEvent::ConnectSuccess).await;
+
+    let rotated = rotated_server(&proxy).await;
+    server.shutdown().await;
+    let seen = events_until(&mut events, |e| *e == SdkEvent::UserSigExpired).await;
+    assert!(!seen.contains(&SdkEvent::ConnectSuccess), "{seen:?}");
+    assert_eq!(status(&manager), LoginStatus::LoggedOut);
+    assert_eq!(rotated.metrics().logins(70009), 1);
+    rotated.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_reconnect_refused_for_a_kick_while_offline_ends_with_on_kicked_offline() {
+    let (server, proxy) = start_behind_proxy().await;
+    let (manager, mut events) = manager(&proxy.url_ws());
+    // Signed before the kick's second, so that the kick invalidates it.
+    let signed_before = tim_testkit::tickets::ticket_for(APP, KEY, "alice", now() - 10, 86_400);
+    in_time(manager.login("alice", &signed_before))
+        .await
+        .unwrap();
+    events.until(|e| *e == SdkEvent::ConnectSuccess).await;
+
+    proxy.refuse(true);
+    proxy.cut().await;
+    events.until(failed).await;
+    let account = tim_server::AccountKey {
+        sdk_app_id: APP,
+        user_id: "alice".to_owned(),
+    };
+    server
+        .registry()
+        .end_all(&account, Some(now()))
+        .await
+        .unwrap();
+    events.drain();
+    proxy.refuse(false);
+    manager.network_changed();
+    let seen = events_until(&mut events, |e| *e == SdkEvent::KickedOffline).await;
+    assert!(!seen.contains(&SdkEvent::ConnectSuccess), "{seen:?}");
+    assert_eq!(status(&manager), LoginStatus::LoggedOut);
+    assert_eq!(server.metrics().logins(70052), 1);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_reconnect_refused_for_another_identity_ends_with_on_user_sig_expired() {
+    let (server, proxy) = start_behind_proxy().await;
+    let (manager, mut events) = manager(&proxy.url_ws());
+    in_time(manager.login("alice", &ticket("alice")))
+        .await
+        .unwrap();
+    proxy.refuse(true);
+    proxy.cut().await;
+    events.until(failed).await;
+    // Given while reconnecting, so the next attempt presents it: a ticket of another user.
+    in_time(manager.login("alice", &ticket("bob")))
+        .await
+        .unwrap();
+    events.drain();
+    proxy.refuse(false);
+    manager.network_changed();
+    let seen = events_until(&mut events, |e| *e == SdkEvent::UserSigExpired).await;
+    assert!(!seen.contains(&SdkEvent::ConnectSuccess), "{seen:?}");
+    assert_eq!(status(&manager), LoginStatus::LoggedOut);
+    assert_eq!(server.metrics().logins(70013), 1);
+    server.shutdown().await;
+}

@@ -45,6 +45,13 @@ impl TimBridge {
         TimBridge { bridge }
     }
 
+    /// Ends the instance although calls in flight still hold it (the module's invalidation): they
+    /// answer 7009, a login under way does not go on to log in, later calls answer 6013, and no
+    /// event reaches the sink once this returns. Never call it from the sink.
+    pub fn close(&self) {
+        self.bridge.close();
+    }
+
     /// Answers `method` (a JavaScript API name such as `login`) with its parameters as a JSON
     /// object, with `{"code","desc","data"?}` JSON. Never throws for API errors: every problem,
     /// a wrong parameter type included, is a code in the answer. Any executor may await it.

@@ -22,6 +22,16 @@ pub enum ClientFrame {
         /// Echoed in the answer.
         seq: u64,
     },
+    /// A renewed ticket for the session (protocol version 2): the server verifies it as a
+    /// login's and, when it is good, the session expires with it from now on. Answered with
+    /// [`ServerFrame::TicketResult`]; a refused ticket leaves the session on the one it had.
+    Ticket {
+        /// Echoed in the answer.
+        seq: u64,
+        /// The new UserSig, of the session's account.
+        #[serde(rename = "usersig")]
+        user_sig: String,
+    },
 }
 
 /// The answer to a login.
@@ -35,6 +45,15 @@ pub struct LoginResult {
     pub server_time_ms: u64,
     /// Names this session in the server's logs; empty when the login failed.
     pub session_id: String,
+    /// The newest protocol version the server speaks; a server of version 1 sends none. The
+    /// client uses a frame that a later version added only when this names that version.
+    #[serde(rename = "v", default = "version_one")]
+    pub protocol: u32,
+}
+
+/// What a login result without `v` means: a server that speaks version 1 only.
+fn version_one() -> u32 {
+    1
 }
 
 /// Why the server ended a session: another login of the same account took its place, or the
@@ -89,6 +108,16 @@ pub enum ServerFrame {
     GoingAway {
         /// Why, for logs.
         reason: String,
+    },
+    /// The answer to [`ClientFrame::Ticket`].
+    TicketResult {
+        /// The request's `seq`.
+        seq: u64,
+        /// 0 when the session now lives on the new ticket; otherwise the code a login with it
+        /// would have had (70001, 70009, 70013, 70052, …), and the session keeps its old ticket.
+        code: u32,
+        /// "ok", or what was wrong.
+        desc: String,
     },
     /// A frame the server could not accept. The connection stays open.
     Error {
@@ -206,6 +235,24 @@ mod tests {
         };
         assert_eq!(request.protocol, PROTOCOL_VERSION);
         assert_eq!(request.platform, Platform::Web);
+        assert_eq!(
+            ClientFrame::Ticket {
+                seq: 2,
+                user_sig: "t".into()
+            }
+            .encode(),
+            r#"{"type":"ticket","seq":2,"usersig":"t"}"#
+        );
+    }
+
+    #[test]
+    fn a_login_result_without_a_version_is_a_version_1_servers() {
+        let old =
+            r#"{"type":"login_result","code":0,"desc":"ok","server_time_ms":1,"session_id":"s"}"#;
+        let ServerFrame::LoginResult(result) = ServerFrame::decode(old).unwrap() else {
+            panic!("not a login result")
+        };
+        assert_eq!(result.protocol, 1);
     }
 
     #[test]
@@ -216,7 +263,13 @@ mod tests {
                 desc: "ok".into(),
                 server_time_ms: 1_700_000_000_000,
                 session_id: "s1".into(),
+                protocol: crate::PROTOCOL_NEWEST,
             }),
+            ServerFrame::TicketResult {
+                seq: 4,
+                code: 70009,
+                desc: "bad".into(),
+            },
             ServerFrame::LogoutResult {
                 seq: 3,
                 code: 0,

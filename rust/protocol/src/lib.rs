@@ -15,12 +15,21 @@ pub mod login;
 pub mod platform;
 
 pub use frame::{ClientFrame, FrameError, KickReason, LoginResult, ServerFrame};
-pub use login::{LoginRequest, validate_instance_id, validate_user_id};
+pub use login::{LoginRequest, validate_instance_id, validate_user_id, validate_user_sig};
 pub use platform::{Platform, PlatformClass};
 
-/// The protocol version this crate speaks. A server refuses versions it does not know with 70402,
-/// so a client learns at login, not later, that it must be upgraded.
+/// The protocol version a login declares. A server refuses versions it does not know with 70402,
+/// so a client learns at login, not later, that it must be upgraded. Clients declare 1, which
+/// every server speaks: later versions only add frames, and the login result says which.
 pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The newest protocol version this crate speaks, named in every login result. Version 2 adds
+/// the `ticket` frame (a renewed UserSig for an online session).
+pub const PROTOCOL_NEWEST: u32 = 2;
+
+/// The first version with [`ClientFrame::Ticket`]: a client sends it only to a server whose
+/// login result names this version or a later one.
+pub const PROTOCOL_TICKET: u32 = 2;
 
 /// The path of the WebSocket endpoint on the server.
 pub const WS_PATH: &str = "/";

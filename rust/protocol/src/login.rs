@@ -1,12 +1,12 @@
 //! The login request: what a client proves and declares when it connects, carried either in the
 //! WebSocket upgrade request headers or in a first `login` frame.
 
-use crate::PROTOCOL_VERSION;
 use crate::frame::FrameError;
 use crate::limits::{
     MAX_INSTANCE_ID_BYTES, MAX_SDK_VERSION_BYTES, MAX_USER_ID_BYTES, MAX_USER_SIG_BYTES,
 };
 use crate::platform::Platform;
+use crate::{PROTOCOL_NEWEST, PROTOCOL_VERSION};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -102,6 +102,21 @@ pub fn validate_user_id(user_id: &str) -> Result<(), &'static str> {
     }
 }
 
+/// Checks a UserSig's form, as a login's or a `ticket` frame's: 70002 when it is empty, 70402
+/// when it is over 8 KiB. Whether it verifies is the server's business.
+pub fn validate_user_sig(user_sig: &str) -> Result<(), FrameError> {
+    if user_sig.is_empty() {
+        Err(FrameError::new(CODE_USER_SIG_EMPTY, "UserSig is empty"))
+    } else if user_sig.len() > MAX_USER_SIG_BYTES {
+        Err(FrameError::new(
+            CODE_INVALID_PARAMETERS,
+            "UserSig is longer than 8192 bytes",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// Checks an instance id: 1 to 64 bytes of `[A-Za-z0-9_-]`.
 pub fn validate_instance_id(instance_id: &str) -> Result<(), &'static str> {
     if instance_id.is_empty() {
@@ -124,20 +139,15 @@ impl LoginRequest {
     /// for everything else.
     pub fn validate(&self) -> Result<(), FrameError> {
         let invalid = |desc: &str| FrameError::new(CODE_INVALID_PARAMETERS, desc);
-        if self.protocol != PROTOCOL_VERSION {
+        if !(PROTOCOL_VERSION..=PROTOCOL_NEWEST).contains(&self.protocol) {
             return Err(invalid(&format!(
-                "unsupported protocol version {} (this server speaks {PROTOCOL_VERSION})",
+                "unsupported protocol version {} (this server speaks {PROTOCOL_VERSION} to {PROTOCOL_NEWEST})",
                 self.protocol
             )));
         }
         validate_user_id(&self.user_id).map_err(invalid)?;
         validate_instance_id(&self.instance_id).map_err(invalid)?;
-        if self.user_sig.is_empty() {
-            return Err(FrameError::new(CODE_USER_SIG_EMPTY, "UserSig is empty"));
-        }
-        if self.user_sig.len() > MAX_USER_SIG_BYTES {
-            return Err(invalid("UserSig is longer than 8192 bytes"));
-        }
+        validate_user_sig(&self.user_sig)?;
         if self.sdk_version.len() > MAX_SDK_VERSION_BYTES {
             return Err(invalid("SDK version is longer than 64 bytes"));
         }
@@ -286,7 +296,9 @@ mod tests {
             code(with(headers::SDK_APP_ID, "12ab")),
             CODE_INVALID_PARAMETERS
         );
-        assert_eq!(code(with(headers::PROTOCOL, "2")), CODE_INVALID_PARAMETERS);
+        assert_eq!(code(with(headers::PROTOCOL, "0")), CODE_INVALID_PARAMETERS);
+        assert_eq!(code(with(headers::PROTOCOL, "3")), CODE_INVALID_PARAMETERS);
+        assert!(parse(&with(headers::PROTOCOL, "2")).is_ok());
         assert_eq!(
             code(with(headers::USER_ID, &"u".repeat(33))),
             CODE_INVALID_PARAMETERS

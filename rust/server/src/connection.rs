@@ -81,6 +81,7 @@ pub async fn serve(
         desc: "ok".into(),
         server_time_ms: unix_millis(),
         session_id: session.info.session_id.clone(),
+        protocol: tim_protocol::PROTOCOL_NEWEST,
     });
     let end = match send(&mut socket, &result).await {
         Ok(()) => session.run(&mut socket).await,
@@ -132,6 +133,7 @@ async fn refuse(
         desc: refusal.desc,
         server_time_ms: unix_millis(),
         session_id: String::new(),
+        protocol: tim_protocol::PROTOCOL_NEWEST,
     });
     if send(&mut socket, &result).await.is_ok() {
         close(socket, close_code::NORMAL, "login failed").await;
@@ -177,6 +179,15 @@ struct Session<'a> {
     info: SessionInfo,
     ending: tokio::sync::oneshot::Receiver<Ending>,
     expires: Instant,
+    /// When the session's ticket was signed (`TLS.time`), for a renewal's invalidation check.
+    ticket_time: u64,
+}
+
+/// When a ticket's session expires: once the clock passes `expires_at`, i.e. at the start of the
+/// next second.
+fn expiry_of(claims: &Claims, now_ms: u64) -> Instant {
+    let expires_ms = claims.expires_at().saturating_add(1).saturating_mul(1000);
+    Instant::now() + Duration::from_millis(expires_ms.saturating_sub(now_ms))
 }
 
 impl<'a> Session<'a> {
@@ -268,16 +279,36 @@ impl<'a> Session<'a> {
             platform = %info.platform,
             "logged in"
         );
-        // Expired once the clock passes `expires_at`, i.e. at the start of the next second.
-        let expires_ms = claims.expires_at().saturating_add(1).saturating_mul(1000);
-        let expires = Instant::now() + Duration::from_millis(expires_ms.saturating_sub(now_ms));
         Ok(Session {
             shared,
             account,
             info,
             ending,
-            expires,
+            expires: expiry_of(claims, now_ms),
+            ticket_time: claims.time,
         })
+    }
+
+    /// Moves the session onto a renewed ticket, checked as a login's: form, app, key, identity,
+    /// expiry (a failure that looks like guessing counts towards the lockout), and invalidation.
+    /// An online session was admitted after the account's last invalidation, and a kick since
+    /// would have ended it, so a ticket signed no earlier than the session's own is not
+    /// invalidated; one signed earlier may be, and is refused with 70052 like an invalidated
+    /// one. A refusal leaves the session on its ticket.
+    async fn renew(&mut self, user_sig: &str) -> Result<(), FrameError> {
+        tim_protocol::validate_user_sig(user_sig)?;
+        let now_ms = unix_millis();
+        let claims = authenticate(self.shared, &self.account, user_sig, now_ms / 1000).await?;
+        if claims.time < self.ticket_time {
+            return Err(FrameError::new(
+                CODE_INVALIDATED,
+                "this UserSig was signed before the session's: sign a new one",
+            ));
+        }
+        self.expires = expiry_of(&claims, now_ms);
+        self.ticket_time = claims.time;
+        debug!(session_id = %self.info.session_id, "ticket renewed");
+        Ok(())
     }
 
     /// Serves the session's frames until something ends it.
@@ -307,6 +338,16 @@ impl<'a> Session<'a> {
                         server_time_ms: unix_millis(),
                     },
                     Ok(ClientFrame::Logout { seq }) => return End::Logout(seq),
+                    Ok(ClientFrame::Ticket { seq, user_sig }) => {
+                        let (code, desc) = match self.renew(&user_sig).await {
+                            Ok(()) => {
+                                expiry.as_mut().reset(self.expires.into());
+                                (0, "ok".to_owned())
+                            }
+                            Err(refusal) => (refusal.code, refusal.desc),
+                        };
+                        ServerFrame::TicketResult { seq, code, desc }
+                    }
                     Ok(ClientFrame::Login(_)) => {
                         self.bad_frame("already logged in on this connection")
                     }

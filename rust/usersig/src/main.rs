@@ -27,8 +27,8 @@ enum Command {
         /// The app's secret key.
         #[arg(long)]
         key: String,
-        /// The UserID to sign for.
-        #[arg(long)]
+        /// The UserID to sign for; it may begin with `-` (`--user -abc`).
+        #[arg(long, allow_hyphen_values = true)]
         user: String,
         /// Seconds of validity (default 180 days).
         #[arg(long, default_value_t = 15_552_000)]
@@ -36,8 +36,8 @@ enum Command {
         /// Signing time in unix seconds (default now).
         #[arg(long)]
         time: Option<u64>,
-        /// Text to carry, signed, as TLS.userbuf.
-        #[arg(long)]
+        /// Text to carry, signed, as TLS.userbuf; it may begin with `-`.
+        #[arg(long, allow_hyphen_values = true)]
         userbuf: Option<String>,
     },
     /// Check a ticket: print `ok`, or `<code> <desc>` and exit 1.
@@ -48,8 +48,8 @@ enum Command {
         /// The app's secret key; repeat during a key rotation.
         #[arg(long = "key", required = true)]
         keys: Vec<String>,
-        /// The UserID logging in.
-        #[arg(long)]
+        /// The UserID logging in; it may begin with `-` (`--user -abc`).
+        #[arg(long, allow_hyphen_values = true)]
         user: String,
         /// Current time in unix seconds (default now).
         #[arg(long)]

@@ -198,3 +198,36 @@ fn usage_errors_exit_2() {
         assert!(output.stdout.is_empty(), "{args:?}");
     }
 }
+
+#[test]
+fn a_user_id_that_begins_with_a_hyphen_is_a_value() {
+    let output = run(&[
+        "gen",
+        "--sdkappid",
+        APP_ARG,
+        "--key",
+        KEY,
+        "--user",
+        "-abc",
+        "--userbuf",
+        "-x",
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let ticket = stdout(&output).trim_end().to_owned();
+    let (claims, _) = decode(&ticket).unwrap();
+    assert_eq!(claims.identifier, "-abc");
+    assert_eq!(claims.userbuf.as_deref(), Some(&b"-x"[..]));
+    let verified = run(&[
+        "verify",
+        "--sdkappid",
+        APP_ARG,
+        "--key",
+        KEY,
+        "--user",
+        "-abc",
+        "--",
+        &ticket,
+    ]);
+    assert_eq!(verified.status.code(), Some(0), "{verified:?}");
+    assert_eq!(stdout(&verified), "ok\n");
+}

@@ -35,8 +35,9 @@ public final class TencentImSDKModule extends TencentImSDKSpec implements TimNat
     public TencentImSDKModule(ReactApplicationContext context) {
         super(context);
         // The core has nothing to tell until a call, so handing out `this` before the
-        // constructor returns is safe. Without the native library the handle is 0 and every
-        // call answers 6013 saying how to add it: the module never crashes the app.
+        // constructor returns is safe. Without the native library, or with a stale one that
+        // lacks TimNative's methods, the handle is 0 and every call answers 6013 saying how to
+        // fix it: the module never crashes the app.
         handle = TimNative.create(this);
     }
 

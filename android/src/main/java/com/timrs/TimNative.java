@@ -13,7 +13,9 @@ package com.timrs;
  *
  * <p>A missing library never crashes the app: loading it is attempted once, and when it fails
  * every {@link #call} answers code 6013 with a description naming the library and how to build
- * it, as the JavaScript layer answers when the module itself is missing.
+ * it, as the JavaScript layer answers when the module itself is missing. Nor does a library that
+ * loads but lacks this class's native methods (a stale build, with other JNI names): the first
+ * native call that finds one missing makes every call answer 6013 naming the mismatch.
  */
 public final class TimNative {
     /** The library's name for {@link System#loadLibrary}: {@code libtim_ffi.so} on Android. */
@@ -21,6 +23,12 @@ public final class TimNative {
 
     /** {@code null} once the library is loaded; otherwise the answer every call gets. */
     private static final String MISSING = load();
+
+    /**
+     * {@code null} until a native method turns out to be missing from the loaded library; then
+     * the answer every call gets.
+     */
+    private static volatile String mismatch;
 
     private TimNative() {}
 
@@ -34,6 +42,20 @@ public final class TimNative {
                     + " and cargo-ndk), which puts it in android/src/main/jniLibs, then rebuild the app.";
             return "{\"code\":6013,\"desc\":" + jsonString(desc) + "}";
         }
+    }
+
+    /** Remembers that the loaded library lacks a native method, and returns the answer. */
+    private static String mismatched(UnsatisfiedLinkError e) {
+        String desc = "react-native-tim-rs: the native library lib" + LIBRARY + ".so in this app does not match"
+                + " its Java code (" + e + "): it is a stale build. Build it again with scripts/build-android.sh"
+                + " in the package, which puts it in android/src/main/jniLibs, then rebuild the app.";
+        mismatch = "{\"code\":6013,\"desc\":" + jsonString(desc) + "}";
+        return mismatch;
+    }
+
+    /** {@code null} while the library is usable; otherwise the answer every call gets. */
+    private static String unavailable() {
+        return MISSING != null ? MISSING : mismatch;
     }
 
     /** {@code text} as a JSON string literal. */
@@ -51,9 +73,12 @@ public final class TimNative {
         return json.append('"').toString();
     }
 
-    /** Whether the library is loaded; when not, every call answers 6013 explaining why. */
+    /**
+     * Whether the library is loaded and, as far as calls have found, matches this class; when
+     * not, every call answers 6013 explaining why.
+     */
     public static boolean isLoaded() {
-        return MISSING == null;
+        return unavailable() == null;
     }
 
     /**
@@ -79,10 +104,18 @@ public final class TimNative {
      * Starts an instance (its own manager) whose events and results go to {@code sink}.
      *
      * @return a handle for {@link #call} and {@link #destroy}; never 0 unless {@code sink} is null
-     *     (then calls on it answer code 6013)
+     *     or the library is missing or stale (then calls on it answer code 6013)
      */
     public static long create(Sink sink) {
-        return MISSING == null ? nativeCreate(sink) : 0;
+        if (unavailable() != null) {
+            return 0;
+        }
+        try {
+            return nativeCreate(sink);
+        } catch (UnsatisfiedLinkError e) {
+            mismatched(e);
+            return 0;
+        }
     }
 
     /**
@@ -97,7 +130,15 @@ public final class TimNative {
      *     for no parameters), an internal failure (code 6022).
      */
     public static String call(long handle, long requestId, String method, String paramsJson) {
-        return MISSING == null ? nativeCall(handle, requestId, method, paramsJson) : MISSING;
+        String answer = unavailable();
+        if (answer != null) {
+            return answer;
+        }
+        try {
+            return nativeCall(handle, requestId, method, paramsJson);
+        } catch (UnsatisfiedLinkError e) {
+            return mismatched(e);
+        }
     }
 
     /**
@@ -106,8 +147,12 @@ public final class TimNative {
      * handles are ignored.
      */
     public static void destroy(long handle) {
-        if (MISSING == null) {
-            nativeDestroy(handle);
+        if (unavailable() == null) {
+            try {
+                nativeDestroy(handle);
+            } catch (UnsatisfiedLinkError e) {
+                mismatched(e);
+            }
         }
     }
 
