@@ -46,7 +46,7 @@ public final class TimSession: NSObject, @unchecked Sendable {
       bridge = nil
       return open
     }
-    closing?.close()
+    closing?.invalidate()
   }
 
   // NSLocking.withLock needs iOS 16; the module supports 15.1.

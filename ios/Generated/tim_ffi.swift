@@ -755,9 +755,11 @@ public protocol TimBridgeProtocol: AnyObject, Sendable {
     /**
      * Ends the instance although calls in flight still hold it (the module's invalidation): they
      * answer 7009, a login under way does not go on to log in, later calls answer 6013, and no
-     * event reaches the sink once this returns. Never call it from the sink.
+     * event reaches the sink once this returns. Never call it from the sink. Not named `close`:
+     * the Kotlin binding's objects already have that name (`AutoCloseable`, which frees the
+     * object itself).
      */
-    func close() 
+    func invalidate() 
     
 }
 /**
@@ -854,11 +856,13 @@ open func call(method: String, paramsJson: String)async  -> String  {
     /**
      * Ends the instance although calls in flight still hold it (the module's invalidation): they
      * answer 7009, a login under way does not go on to log in, later calls answer 6013, and no
-     * event reaches the sink once this returns. Never call it from the sink.
+     * event reaches the sink once this returns. Never call it from the sink. Not named `close`:
+     * the Kotlin binding's objects already have that name (`AutoCloseable`, which frees the
+     * object itself).
      */
-open func close()  {try! rustCall() {
+open func invalidate()  {try! rustCall() {
         uniffiCallStatus in
-    uniffi_tim_ffi_fn_method_timbridge_close(
+    uniffi_tim_ffi_fn_method_timbridge_invalidate(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
@@ -980,7 +984,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_tim_ffi_checksum_method_timbridge_call() != 58980) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_tim_ffi_checksum_method_timbridge_close() != 10054) {
+    if (uniffi_tim_ffi_checksum_method_timbridge_invalidate() != 43205) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_tim_ffi_checksum_constructor_timbridge_new() != 31034) {

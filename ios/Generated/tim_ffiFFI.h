@@ -299,9 +299,9 @@ uint64_t uniffi_tim_ffi_fn_constructor_timbridge_new(uint64_t sink, RustCallStat
 uint64_t uniffi_tim_ffi_fn_method_timbridge_call(uint64_t ptr, RustBuffer method, RustBuffer params_json
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_TIM_FFI_FN_METHOD_TIMBRIDGE_CLOSE
-#define UNIFFI_FFIDEF_UNIFFI_TIM_FFI_FN_METHOD_TIMBRIDGE_CLOSE
-void uniffi_tim_ffi_fn_method_timbridge_close(uint64_t ptr, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_TIM_FFI_FN_METHOD_TIMBRIDGE_INVALIDATE
+#define UNIFFI_FFIDEF_UNIFFI_TIM_FFI_FN_METHOD_TIMBRIDGE_INVALIDATE
+void uniffi_tim_ffi_fn_method_timbridge_invalidate(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_TIM_FFI_RUSTBUFFER_ALLOC
@@ -576,9 +576,9 @@ uint16_t uniffi_tim_ffi_checksum_method_timbridge_call(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_TIM_FFI_CHECKSUM_METHOD_TIMBRIDGE_CLOSE
-#define UNIFFI_FFIDEF_UNIFFI_TIM_FFI_CHECKSUM_METHOD_TIMBRIDGE_CLOSE
-uint16_t uniffi_tim_ffi_checksum_method_timbridge_close(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_TIM_FFI_CHECKSUM_METHOD_TIMBRIDGE_INVALIDATE
+#define UNIFFI_FFIDEF_UNIFFI_TIM_FFI_CHECKSUM_METHOD_TIMBRIDGE_INVALIDATE
+uint16_t uniffi_tim_ffi_checksum_method_timbridge_invalidate(void
     
 );
 #endif

@@ -47,8 +47,10 @@ impl TimBridge {
 
     /// Ends the instance although calls in flight still hold it (the module's invalidation): they
     /// answer 7009, a login under way does not go on to log in, later calls answer 6013, and no
-    /// event reaches the sink once this returns. Never call it from the sink.
-    pub fn close(&self) {
+    /// event reaches the sink once this returns. Never call it from the sink. Not named `close`:
+    /// the Kotlin binding's objects already have that name (`AutoCloseable`, which frees the
+    /// object itself).
+    pub fn invalidate(&self) {
         self.bridge.close();
     }
 
