@@ -1,0 +1,337 @@
+#!/usr/bin/env python3
+"""Finds import cycles between the modules and files of a Rust crate (default: tim-server).
+
+It reads every `use crate::…`, `use super::…`, `use self::…` and `use child::…` of each file, and
+every `crate::…`, `super::…` and `child::…` path in its code (comments, strings and `#[cfg(test)]`
+items left out: tests may reach anything), resolves each path to the module it names, and checks
+two graphs:
+
+- files: an edge from each file to each file it names, except a submodule's `super::` edge to
+  its own folder's `mod.rs` (the module it is part of: `memory.rs` using the `registry` trait it
+  implements); the crate root is no one's folder, so a module using the root counts;
+- modules, at every level: the children of one module (the crate root's top-level modules,
+  `cluster`'s files, ...) with an edge from A to B when anything inside A names anything inside
+  B, so that a cycle through a folder's `mod.rs` shows up between the modules it joins.
+
+Prints each graph's layers (a module sits above everything it imports) and exits 1 listing the
+cycles, with the line of each import in them, if any graph has one.
+
+    python3 scripts/check-import-cycles.py [CRATE_SRC_DIR] [--cfg-test]
+"""
+
+import re
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
+
+
+def strip(text):
+    """The code without comments and string or char literals, each replaced by spaces so that
+    line numbers stay."""
+    out = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if text.startswith("//", i):
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            out.append(" " * (j - i))
+            i = j
+        elif text.startswith("/*", i):
+            depth, j = 1, i + 2
+            while j < n and depth:
+                if text.startswith("/*", j):
+                    depth, j = depth + 1, j + 2
+                elif text.startswith("*/", j):
+                    depth, j = depth - 1, j + 2
+                else:
+                    j += 1
+            out.append(re.sub(r"[^\n]", " ", text[i:j]))
+            i = j
+        elif c == "r" and re.match(r'r#*"', text[i:]) and not re.match(r"\w", text[i - 1 : i]):
+            hashes = re.match(r"r(#*)\"", text[i:]).group(1)
+            end = text.find('"' + hashes, i + 2 + len(hashes))
+            j = n if end < 0 else end + 1 + len(hashes)
+            out.append(re.sub(r"[^\n]", " ", text[i:j]))
+            i = j
+        elif c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            out.append(re.sub(r"[^\n]", " ", text[i : j + 1]))
+            i = j + 1
+        elif c == "'":
+            m = re.match(r"'(\\.[^']*|[^\\'])'", text[i:])
+            if m:  # a char literal, not a lifetime
+                out.append(" " * len(m.group(0)))
+                i += len(m.group(0))
+            else:
+                out.append(c)
+                i += 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def item_end(code, start):
+    """Where the item starting at `start` ends: its `;`, or the brace closing its body."""
+    depth = 0
+    for j in range(start, len(code)):
+        if code[j] == "{":
+            depth += 1
+        elif code[j] == "}":
+            depth -= 1
+            if depth == 0:
+                return j + 1
+        elif code[j] == ";" and depth == 0:
+            return j + 1
+    return len(code)
+
+
+def drop_test_items(code):
+    """Blanks every `#[cfg(test)]` item; answers the code and the test-only child modules."""
+    test_mods = set()
+    while True:
+        m = re.search(r"#\[cfg\(test\)\]", code)
+        if not m:
+            return code, test_mods
+        end = item_end(code, m.end())
+        item = code[m.start() : end]
+        decl = re.search(rf"\bmod\s+({IDENT})\s*;", item)
+        if decl:
+            test_mods.add(decl.group(1))
+        code = code[: m.start()] + re.sub(r"[^\n]", " ", item) + code[end:]
+
+
+def expand_use(tree):
+    """`a::{b, c::{d, self}}` → [[a, b], [a, c, d], [a, c]]."""
+    tree = re.sub(rf"\s+as\s+{IDENT}", "", tree)
+    tree = re.sub(r"\s+", "", tree)
+
+    def parse(s):
+        # Split at top-level commas.
+        parts, depth, cur = [], 0, ""
+        for ch in s:
+            if ch == "," and depth == 0:
+                parts.append(cur)
+                cur = ""
+                continue
+            depth += ch == "{"
+            depth -= ch == "}"
+            cur += ch
+        parts.append(cur)
+        paths = []
+        for part in filter(None, parts):
+            if "{" in part:
+                prefix, inner = part.split("{", 1)
+                prefix = [p for p in prefix.split("::") if p]
+                for sub in parse(inner[: inner.rindex("}")]):
+                    paths.append(prefix + ([] if sub == ["self"] else sub))
+            else:
+                paths.append([p for p in part.split("::") if p])
+        return paths
+
+    return parse(tree)
+
+
+class Crate:
+    def __init__(self, src, cfg_test):
+        self.src = src
+        self.cfg_test = cfg_test
+        self.files = {}  # module path (tuple) -> Path
+        self.children = defaultdict(set)  # module path -> child names
+        self.code = {}
+        self.load((), src / "lib.rs")
+
+    def load(self, module, path):
+        self.files[module] = path
+        code = strip(path.read_text())
+        test_mods = set()
+        if not self.cfg_test:
+            code, test_mods = drop_test_items(code)
+        self.code[module] = code
+        folder = path.parent if path.name in ("lib.rs", "mod.rs") else path.with_suffix("")
+        for m in re.finditer(rf"\bmod\s+({IDENT})\s*;", code):
+            name = m.group(1)
+            if name in test_mods:
+                continue
+            for child in (folder / f"{name}.rs", folder / name / "mod.rs"):
+                if child.exists():
+                    self.children[module].add(name)
+                    self.load(module + (name,), child)
+                    break
+
+    def resolve(self, module, segments):
+        """The module a path names, or None (another crate, a prelude name, a local item)."""
+        if not segments:
+            return None
+        head, rest = segments[0], segments[1:]
+        if head == "crate":
+            base = ()
+        elif head in ("super", "self"):
+            base = module
+            while segments and segments[0] in ("super", "self"):
+                if segments[0] == "super":
+                    base = base[:-1]
+                segments = segments[1:]
+            rest = segments
+        elif head in self.children[module]:
+            base, rest = module, segments
+        else:
+            return None
+        target = base
+        for seg in rest:
+            if target + (seg,) in self.files:
+                target = target + (seg,)
+            else:
+                break
+        return target
+
+    def imports(self, module):
+        """(target module, line) for each path the module's file names."""
+        code = self.code[module]
+        found = []
+        line_of = lambda pos: code.count("\n", 0, pos) + 1
+        spans = []
+        for m in re.finditer(r"(?<![\w:])use\s+([^;]+);", code):
+            spans.append((m.start(), m.end()))
+            for path in expand_use(m.group(1)):
+                target = self.resolve(module, path)
+                if target is not None:
+                    found.append((target, line_of(m.start())))
+        heads = "|".join(["crate", "super", "self"] + sorted(self.children[module]))
+        for m in re.finditer(rf"(?<![\w:])((?:{heads})(?:::{IDENT})+)", code):
+            if any(a <= m.start() < b for a, b in spans):
+                continue
+            target = self.resolve(module, m.group(1).split("::"))
+            if target is not None:
+                found.append((target, line_of(m.start())))
+        return found
+
+
+def name(module):
+    return "::".join(module) or "crate"
+
+
+def cycles(nodes, edges):
+    """Strongly connected components of more than one node (Tarjan)."""
+    index, low, on, stack, out = {}, {}, set(), [], []
+    counter = [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in edges.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    sys.setrecursionlimit(10000)
+    for v in sorted(nodes):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def layers(nodes, edges):
+    """Layer 0 imports nothing of the graph; each other node sits one above its highest import."""
+    level = {}
+
+    def of(v, seen=()):
+        if v not in level:
+            level[v] = 1 + max((of(w, seen + (v,)) for w in edges.get(v, ()) if w not in seen), default=-1)
+        return level[v]
+
+    for v in nodes:
+        of(v)
+    by_level = defaultdict(list)
+    for v, lv in level.items():
+        by_level[lv].append(v)
+    return [sorted(by_level[lv]) for lv in sorted(by_level)]
+
+
+def main():
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    src = Path(args[0]) if args else Path(__file__).resolve().parent.parent / "rust/server/src"
+    crate = Crate(src, "--cfg-test" in sys.argv)
+    root = src.resolve().parent
+
+    # Every import, with where it is.
+    raw = defaultdict(list)  # (from, to) -> [line]
+    for module in crate.files:
+        for target, line in crate.imports(module):
+            if target != module:
+                raw[(module, target)].append(line)
+
+    def where(a, b):
+        path = crate.files[a].resolve().relative_to(root)
+        return f"{path}:{','.join(map(str, sorted(set(raw[(a, b)]))[:5]))}"
+
+    failed = False
+
+    # Files.
+    file_edges = defaultdict(set)
+    for a, b in raw:
+        own_folder = len(a) > 1 and b == a[:-1]
+        if not own_folder:
+            file_edges[a].add(b)
+    found = cycles(crate.files, file_edges)
+    print("files:")
+    for comp in found:
+        failed = True
+        print("  CYCLE: " + " ".join(name(m) for m in comp))
+        for a in comp:
+            for b in sorted(file_edges[a] & set(comp)):
+                print(f"    {name(a)} -> {name(b)}  ({where(a, b)})")
+    if not found:
+        print("  no cycle")
+
+    # Modules, level by level.
+    print("modules:")
+    parents = sorted({m[:-1] for m in crate.files if m})
+    for parent in parents:
+        kids = sorted(crate.children[parent])
+        edges = defaultdict(set)
+        sources = defaultdict(list)
+        for a, b in raw:
+            if len(a) > len(parent) and len(b) > len(parent) and a[: len(parent)] == parent == b[: len(parent)]:
+                ka, kb = a[len(parent)], b[len(parent)]
+                if ka != kb:
+                    edges[ka].add(kb)
+                    sources[(ka, kb)].append((a, b))
+        comps = cycles(kids, edges)
+        label = name(parent) if parent else "crate (top-level modules)"
+        if comps:
+            failed = True
+            for comp in comps:
+                print(f"  {label}: CYCLE: " + " ".join(comp))
+                for ka in comp:
+                    for kb in sorted(edges[ka] & set(comp)):
+                        a, b = sources[(ka, kb)][0]
+                        print(f"    {ka} -> {kb}  ({name(a)} -> {name(b)}, {where(a, b)})")
+        else:
+            print(f"  {label}: no cycle; layers, bottom first:")
+            for i, layer in enumerate(layers(kids, edges)):
+                print(f"    {i}: {' '.join(layer)}")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
