@@ -2,10 +2,11 @@
 
 use crate::auth::{CODE_LOCKED, DESC_LOCKED, authenticate};
 use crate::callbacks::{Event, StateChange};
+use crate::clock::unix_millis;
 use crate::hub::Ending;
 use crate::policy::SessionInfo;
 use crate::registry::{AccountKey, LoginAttempt, Verdict};
-use crate::state::{Shared, unix_millis};
+use crate::state::Shared;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;

@@ -1,7 +1,8 @@
 //! The HTTP side: the WebSocket endpoint, the REST API, `/metrics` and `/healthz`, and the accept
 //! loop that bounds what a connection may cost before it logs in.
 
-use crate::state::{Shared, unix_millis};
+use crate::clock::unix_millis;
+use crate::state::Shared;
 use crate::tls::TlsConfig;
 use crate::{connection, rest};
 use axum::Router;

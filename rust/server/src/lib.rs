@@ -17,6 +17,7 @@
 
 mod auth;
 pub mod callbacks;
+mod clock;
 pub mod cluster;
 pub mod config;
 mod connection;
@@ -107,7 +108,7 @@ const FIGURES_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// Writes the daily figures' changes to the database, or sends them to the cluster's Redis.
 async fn store_figures(shared: &Shared) {
     if let Some(database) = &shared.database {
-        database.write_behind(shared.stats.changes(state::unix_millis()));
+        database.write_behind(shared.stats.changes(clock::unix_millis()));
     }
     shared.stats.flush().await;
 }

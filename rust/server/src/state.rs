@@ -11,7 +11,6 @@ use crate::registry::SessionRegistry;
 use crate::rest::{AuthFailures, RateLimits};
 use crate::stats::DailyStats;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -78,11 +77,4 @@ impl Shared {
             cluster.send_ending(session, ending);
         }
     }
-}
-
-/// The wall clock in Unix milliseconds (0 if the clock is before 1970).
-pub fn unix_millis() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }

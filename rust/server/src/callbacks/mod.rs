@@ -20,8 +20,8 @@ mod event;
 pub use endpoint::CallbackConfig;
 pub use event::{Event, StateChange, sign};
 
+use crate::clock::unix_millis;
 use crate::config::ServerConfig;
-use crate::state::unix_millis;
 use axum::body::Bytes;
 use endpoint::Endpoint;
 use std::collections::hash_map::DefaultHasher;

@@ -666,7 +666,7 @@ impl SessionRegistry for Cluster {
 
     fn register<'a>(&'a self, account: &'a AccountKey) -> Answer<'a, bool> {
         async move {
-            let now_ms = crate::state::unix_millis();
+            let now_ms = crate::clock::unix_millis();
             let new: i64 = self
                 .store
                 .query(

@@ -8,8 +8,9 @@
 use super::envelope::{CODE_BAD_APP, CODE_RATE_LIMITED, Params, RestError};
 use super::guard::Source;
 use crate::auth::verify;
+use crate::clock::unix_millis;
 use crate::registry::AccountKey;
-use crate::state::{Shared, unix_millis};
+use crate::state::Shared;
 use std::time::Instant;
 
 /// A valid ticket of someone who is not an administrator, for the account commands (their

@@ -3,10 +3,11 @@
 
 use super::envelope::{CODE_INTERNAL, CODE_NOT_IMPORTED, RestError, decode_body};
 use crate::callbacks::{Event, StateChange};
+use crate::clock::unix_millis;
 use crate::hub::Ending;
 use crate::policy::SessionInfo;
 use crate::registry::{AccountKey, RegistryError};
-use crate::state::{Shared, unix_millis};
+use crate::state::Shared;
 use futures_util::future::BoxFuture;
 use futures_util::{FutureExt, StreamExt, TryStreamExt, stream};
 use serde::Deserialize;
