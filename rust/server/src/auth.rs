@@ -2,7 +2,7 @@
 //! app, then the ticket. A login's failures that look like guessing count towards the account's
 //! lockout in the registry, so that the lockout holds on every node; the REST API's never do.
 
-use crate::registry::AccountKey;
+use crate::account::AccountKey;
 use crate::state::Shared;
 use tim_protocol::FrameError;
 use tim_usersig::{Claims, Error as TicketError};

@@ -1,11 +1,12 @@
 //! One client connection, from the WebSocket upgrade to its close: login, then the session.
 
+use crate::account::AccountKey;
 use crate::auth::{CODE_LOCKED, DESC_LOCKED, authenticate};
 use crate::callbacks::{Event, StateChange};
 use crate::clock::unix_millis;
 use crate::hub::Ending;
 use crate::policy::SessionInfo;
-use crate::registry::{AccountKey, LoginAttempt, Verdict};
+use crate::registry::{LoginAttempt, Verdict};
 use crate::state::Shared;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use std::sync::Arc;

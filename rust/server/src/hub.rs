@@ -4,8 +4,8 @@
 //! for the daily figures ([`Online`]): a session counts from its admission until it leaves the
 //! hub, whatever ends it (its client, a login here or on another node, the app's server).
 
+use crate::account::AccountKey;
 use crate::policy::SessionInfo;
-use crate::registry::AccountKey;
 use crate::stats::Online;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;

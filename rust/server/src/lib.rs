@@ -15,6 +15,7 @@
 //! # Ok(()) }
 //! ```
 
+mod account;
 mod auth;
 pub mod callbacks;
 mod clock;
@@ -28,17 +29,20 @@ pub mod hub;
 pub mod lockout;
 pub mod metrics;
 pub mod policy;
+mod refused;
 pub mod registry;
 pub mod rest;
 mod state;
 pub mod stats;
 mod tls;
 
+pub use account::AccountKey;
 pub use cluster::Cluster;
 pub use config::{AppConfig, Cli, ClusterConfig, RedisTarget, ServerConfig};
 pub use metrics::Metrics;
 pub use policy::{DevicePolicy, PlatformPolicy};
-pub use registry::{AccountKey, MemoryRegistry, SessionRegistry};
+pub use refused::Refused;
+pub use registry::{MemoryRegistry, SessionRegistry};
 pub use tls::TlsConfig;
 
 use state::Shared;
@@ -64,34 +68,6 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(LISTEN_BACKLOG)
-}
-
-/// Why the server refuses to start with what it was given: a corrupt database, one of a newer
-/// version, a data folder in use by another process, a Redis that keeps nothing on disk. The
-/// operator must act (`tim-server` exits with code 2, as for a bad flag); retrying does not help.
-/// [`Server::bind`] returns it inside an [`std::io::Error`]; [`Refused::of`] finds it there.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refused(pub String);
-
-impl std::fmt::Display for Refused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Refused {}
-
-impl Refused {
-    /// The refusal inside `error`, if that is what it carries.
-    pub fn of(error: &std::io::Error) -> Option<&Refused> {
-        error.get_ref()?.downcast_ref()
-    }
-}
-
-impl From<Refused> for std::io::Error {
-    fn from(refused: Refused) -> Self {
-        std::io::Error::other(refused)
-    }
 }
 
 /// What a single node's database held at start, for the server to begin from.

@@ -2,10 +2,10 @@
 //! users with a successful login that day), logins, registrations and the peak of sessions
 //! online. Days start at midnight in a configurable UTC offset (Tencent's are Beijing time).
 
+use crate::account::RegistryError;
 use crate::cluster::Cluster;
 use crate::database::{StoredDay, Write};
 use crate::figures_batch::Batches;
-use crate::registry::RegistryError;
 use futures_util::future::join_all;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};

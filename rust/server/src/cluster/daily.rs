@@ -14,8 +14,8 @@
 //! with the login waiting for them.
 
 use super::Cluster;
+use crate::account::RegistryError;
 use crate::figures_batch::AppBatch;
-use crate::registry::RegistryError;
 use crate::stats::{DAYS_KEPT, DayCounts};
 use redis::Script;
 use std::sync::LazyLock;

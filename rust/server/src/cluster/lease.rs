@@ -4,9 +4,10 @@
 
 use super::pending::Pending;
 use super::{CONCURRENCY, Cluster, TOKENS_KEPT, keys, kicks, new_token};
+use crate::account::{AccountKey, RegistryError};
 use crate::hub::Ending;
 use crate::policy::{DevicePolicy, SessionInfo};
-use crate::registry::{AccountKey, LoginAttempt, RegistryError, Verdict};
+use crate::registry::{LoginAttempt, Verdict};
 use crate::state::Shared;
 use futures_util::future::join_all;
 use std::collections::HashSet;

@@ -28,11 +28,12 @@ mod store;
 
 pub use store::StoreStats;
 
+use crate::account::{AccountKey, RegistryError};
 use crate::config::ClusterConfig;
 use crate::hub::Ending;
 use crate::lockout::LockoutRules;
 use crate::policy::{Admission, SessionInfo, admit, admit_reconnect};
-use crate::registry::{AccountKey, LoginAttempt, RegistryError, SessionRegistry, Verdict};
+use crate::registry::{LoginAttempt, SessionRegistry, Verdict};
 use futures_util::future::{BoxFuture, FutureExt};
 use pending::Pending;
 use redis::{Script, Value};

@@ -2,9 +2,9 @@
 //! node's upkeep once it answers, so that what the store holds comes back to what the node holds.
 
 use super::{CONCURRENCY, Cluster};
+use crate::account::{AccountKey, RegistryError};
 use crate::hub::Ending;
 use crate::policy::SessionInfo;
-use crate::registry::{AccountKey, RegistryError};
 use crate::state::Shared;
 use futures_util::future::join_all;
 use std::sync::atomic::Ordering::Relaxed;

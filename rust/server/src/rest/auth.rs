@@ -7,9 +7,9 @@
 
 use super::envelope::{CODE_BAD_APP, CODE_RATE_LIMITED, Params, RestError};
 use super::guard::Source;
+use crate::account::AccountKey;
 use crate::auth::verify;
 use crate::clock::unix_millis;
-use crate::registry::AccountKey;
 use crate::state::Shared;
 use std::time::Instant;
 

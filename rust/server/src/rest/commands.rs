@@ -2,11 +2,11 @@
 //! spellings of Tencent's docs and client libraries), their limits, and what they do.
 
 use super::envelope::{CODE_INTERNAL, CODE_NOT_IMPORTED, RestError, decode_body};
+use crate::account::{AccountKey, RegistryError};
 use crate::callbacks::{Event, StateChange};
 use crate::clock::unix_millis;
 use crate::hub::Ending;
 use crate::policy::SessionInfo;
-use crate::registry::{AccountKey, RegistryError};
 use crate::state::Shared;
 use futures_util::future::BoxFuture;
 use futures_util::{FutureExt, StreamExt, TryStreamExt, stream};
