@@ -26,6 +26,7 @@ mod pending;
 mod persistence;
 mod store;
 
+pub use daily::DayCounts;
 pub use store::StoreStats;
 
 use crate::account::{AccountKey, RegistryError};
