@@ -37,8 +37,8 @@ pub mod stats;
 mod tls;
 
 pub use account::AccountKey;
-pub use cluster::Cluster;
-pub use config::{AppConfig, Cli, ClusterConfig, RedisTarget, ServerConfig};
+pub use cluster::{Cluster, ClusterConfig, RedisTarget};
+pub use config::{AppConfig, Cli, ServerConfig};
 pub use metrics::Metrics;
 pub use policy::{DevicePolicy, PlatformPolicy};
 pub use refused::Refused;

@@ -156,7 +156,7 @@ impl Cluster {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{ClusterConfig, RedisTarget};
+    use crate::cluster::{ClusterConfig, RedisTarget};
     use crate::figures_batch::Batches;
     use crate::lockout::LockoutRules;
     use std::time::Duration;

@@ -18,6 +18,7 @@
 //!   so a node joins only a Redis that keeps them on disk, unless told it is a throwaway
 //!   ([`persistence`]).
 
+mod config;
 mod daily;
 mod keys;
 mod kicks;
@@ -26,11 +27,11 @@ mod pending;
 mod persistence;
 mod store;
 
+pub use config::{ClusterConfig, DEFAULT_NODE_LEASE, MIN_NODE_LEASE, RedisTarget};
 pub use daily::DayCounts;
 pub use store::StoreStats;
 
 use crate::account::{AccountKey, RegistryError};
-use crate::config::ClusterConfig;
 use crate::hub::Ending;
 use crate::lockout::LockoutRules;
 use crate::policy::{Admission, SessionInfo, admit, admit_reconnect};
@@ -182,8 +183,8 @@ impl Cluster {
             .await
             .map_err(std::io::Error::other)?;
         let name = match &config.redis {
-            crate::config::RedisTarget::Single(url) => persistence::server_name(url),
-            crate::config::RedisTarget::Cluster(_) => String::new(),
+            RedisTarget::Single(url) => persistence::server_name(url),
+            RedisTarget::Cluster(_) => String::new(),
         };
         let servers = persistence::read(&connection, &name, STORE_TIMEOUT)
             .await
@@ -203,7 +204,7 @@ impl Cluster {
             lockout,
             store: Store::new(connection, STORE_TIMEOUT, store_stats.clone()),
             stream_connection,
-            index_in_scripts: matches!(config.redis, crate::config::RedisTarget::Single(_)),
+            index_in_scripts: matches!(config.redis, RedisTarget::Single(_)),
             scripts: Scripts::new(),
             dead: RwLock::default(),
             pending: Mutex::default(),
