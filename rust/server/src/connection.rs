@@ -273,7 +273,7 @@ impl<'a> Session<'a> {
         if shared.hub.admitted(&info.session_id) {
             shared.stats.session_opened(account.sdk_app_id, now_ms);
         }
-        shared.callbacks.state_change(&shared.config, login);
+        shared.state_change(login);
         debug!(
             session_id = %info.session_id,
             sdk_app_id = account.sdk_app_id,
@@ -400,7 +400,7 @@ impl<'a> Session<'a> {
         };
         if let Some(change) = change {
             let event = Event::now(&self.account, change, Some(self.info.platform));
-            shared.callbacks.state_change(&shared.config, event);
+            shared.state_change(event);
         }
         let (frame, code, reason) = match end {
             End::Logout(seq) => (

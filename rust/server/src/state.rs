@@ -1,6 +1,6 @@
 //! What every connection of one node shares.
 
-use crate::callbacks::Callbacks;
+use crate::callbacks::{Callbacks, Event};
 use crate::cluster::Cluster;
 use crate::config::ServerConfig;
 use crate::database::Database;
@@ -64,6 +64,18 @@ impl Shared {
             rest_limits: RateLimits::default(),
             rest_failures: AuthFailures::default(),
             database: None,
+        }
+    }
+
+    /// Queues `event` for its app's callback endpoint, if the app has one; never waits.
+    pub fn state_change(&self, event: Event) {
+        if let Some(callback) = self
+            .config
+            .apps
+            .get(&event.account.sdk_app_id)
+            .and_then(|app| app.callback.as_ref())
+        {
+            self.callbacks.post(callback, event);
         }
     }
 

@@ -400,10 +400,7 @@ async fn kick(shared: &Shared, account: &AccountKey) -> Result<(), RestError> {
         shared.metrics.kicks.fetch_add(1, Relaxed);
         shared.end(session, ending);
     }
-    shared.callbacks.state_change(
-        &shared.config,
-        Event::now(account, StateChange::Logout, None),
-    );
+    shared.state_change(Event::now(account, StateChange::Logout, None));
     Ok(())
 }
 
