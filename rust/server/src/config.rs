@@ -398,6 +398,11 @@ fn cluster_config(
 }
 
 impl ServerConfig {
+    /// The keys of app `sdk_app_id`, if it is configured.
+    pub fn keys_of(&self, sdk_app_id: u64) -> Option<&[String]> {
+        self.apps.get(&sdk_app_id).map(|app| app.keys.as_slice())
+    }
+
     /// Builds the configuration from the command line, reading its config file if it names one.
     pub fn from_cli(cli: &Cli) -> Result<Self, String> {
         let mut file = match &cli.config {

@@ -69,7 +69,15 @@ pub async fn serve(
         user_id: request.user_id.clone(),
     };
     let now = unix_millis() / 1000;
-    let claims = match authenticate(&shared, &account, &request.user_sig, now).await {
+    let claims = match authenticate(
+        shared.config.keys_of(account.sdk_app_id),
+        &*shared.registry,
+        &account,
+        &request.user_sig,
+        now,
+    )
+    .await
+    {
         Ok(claims) => claims,
         Err(refusal) => return refuse(&shared, socket, Some(&request), refusal).await,
     };
@@ -300,7 +308,14 @@ impl<'a> Session<'a> {
     async fn renew(&mut self, user_sig: &str) -> Result<(), FrameError> {
         tim_protocol::validate_user_sig(user_sig)?;
         let now_ms = unix_millis();
-        let claims = authenticate(self.shared, &self.account, user_sig, now_ms / 1000).await?;
+        let claims = authenticate(
+            self.shared.config.keys_of(self.account.sdk_app_id),
+            &*self.shared.registry,
+            &self.account,
+            user_sig,
+            now_ms / 1000,
+        )
+        .await?;
         if claims.time < self.ticket_time {
             return Err(FrameError::new(
                 CODE_INVALIDATED,

@@ -46,7 +46,12 @@ pub async fn authorize(
         sdk_app_id: params.sdk_app_id,
         user_id: params.identifier.clone(),
     };
-    if let Err(e) = verify(shared, &caller, &params.user_sig, unix_millis() / 1000) {
+    if let Err(e) = verify(
+        shared.config.keys_of(caller.sdk_app_id),
+        &caller,
+        &params.user_sig,
+        unix_millis() / 1000,
+    ) {
         shared.rest_failures.charge(source, Instant::now());
         return Err(RestError::new(e.code(), e.desc()));
     }
