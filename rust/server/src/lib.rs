@@ -225,7 +225,7 @@ impl Server {
         let upkeep = shared
             .cluster
             .clone()
-            .map(|cluster| tokio::spawn(cluster::maintain(shared.clone(), cluster)));
+            .map(|cluster| tokio::spawn(cluster::maintain(cluster, shared.for_cluster())));
         let kept = shared.database.is_some() || shared.cluster.is_some();
         let figures = kept.then(|| tokio::spawn(keep_figures(shared.clone())));
         signal.await;

@@ -1,7 +1,7 @@
 //! What every connection of one node shares.
 
 use crate::callbacks::{Callbacks, Event};
-use crate::cluster::Cluster;
+use crate::cluster::{Cluster, Local};
 use crate::config::ServerConfig;
 use crate::database::Database;
 use crate::hub::{Ending, Hub};
@@ -23,7 +23,7 @@ pub struct Shared {
     /// The other nodes, when this one is part of a cluster.
     pub cluster: Option<Arc<Cluster>>,
     /// The sessions connected to this node.
-    pub hub: Hub,
+    pub hub: Arc<Hub>,
     /// Counters for `/metrics`.
     pub metrics: Metrics,
     /// Cancelled when the node shuts down.
@@ -56,7 +56,7 @@ impl Shared {
             config,
             registry,
             cluster,
-            hub: Hub::new(online),
+            hub: Arc::new(Hub::new(online)),
             metrics: Metrics::default(),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
@@ -76,6 +76,17 @@ impl Shared {
             .and_then(|app| app.callback.as_ref())
         {
             self.callbacks.post(callback, event);
+        }
+    }
+
+    /// What the cluster's upkeep needs of this node: its hub, the apps' policies, its shutdown.
+    pub fn for_cluster(&self) -> Local {
+        Local {
+            hub: Arc::clone(&self.hub),
+            policies: (self.config.apps.iter())
+                .map(|(&id, app)| (id, app.policy))
+                .collect(),
+            shutdown: self.shutdown.clone(),
         }
     }
 

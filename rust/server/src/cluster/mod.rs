@@ -23,12 +23,14 @@ mod daily;
 mod keys;
 mod kicks;
 mod lease;
+mod local;
 mod pending;
 mod persistence;
 mod store;
 
 pub use config::{ClusterConfig, DEFAULT_NODE_LEASE, MIN_NODE_LEASE, RedisTarget};
 pub use daily::DayCounts;
+pub use local::Local;
 pub use store::StoreStats;
 
 use crate::account::{AccountKey, RegistryError};
