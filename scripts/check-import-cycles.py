@@ -1,20 +1,21 @@
 #!/usr/bin/env python3
-"""Finds import cycles between the modules and files of a Rust crate (default: tim-server).
+"""Finds import cycles between the files (modules) of a Rust crate (default: tim-server).
 
 It reads every `use crate::…`, `use super::…`, `use self::…` and `use child::…` of each file, and
 every `crate::…`, `super::…` and `child::…` path in its code (comments, strings and `#[cfg(test)]`
-items left out: tests may reach anything), resolves each path to the module it names, and checks
-two graphs:
+items left out: tests may reach anything), and resolves each path to the file that defines what
+it names: through a module's `pub use` re-exports, so that importing `crate::rest::RestConfig`
+depends on the file that defines it, not on `rest/mod.rs` (which depends on that file in turn).
 
-- files: an edge from each file to each file it names, except a submodule's `super::` edge to
-  its own folder's `mod.rs` (the module it is part of: `memory.rs` using the `registry` trait it
-  implements); the crate root is no one's folder, so a module using the root counts;
-- modules, at every level: the children of one module (the crate root's top-level modules,
-  `cluster`'s files, ...) with an edge from A to B when anything inside A names anything inside
-  B, so that a cycle through a folder's `mod.rs` shows up between the modules it joins.
+A cycle is a set of files that reach each other. One kind is allowed: a folder module's `mod.rs`
+and its own submodules, where the only way back up is a submodule's import of its folder's
+`mod.rs` (`cluster/kicks.rs` using `super::Cluster`, whose `mod.rs` calls `kicks::send`): the
+submodules are parts of that one module. Every other cycle fails, and so does one of those that
+reaches a file outside the folder, or that stays a cycle without the imports up to `mod.rs`.
 
-Prints each graph's layers (a module sits above everything it imports) and exits 1 listing the
-cycles, with the line of each import in them, if any graph has one.
+Prints the files' layers (layer 0 imports nothing of the crate; each file sits one above the
+highest file it imports, not counting a submodule's import of its own `mod.rs`) and exits 1,
+listing the cycles with the line of each import in them, if there is one.
 
     python3 scripts/check-import-cycles.py [CRATE_SRC_DIR] [--cfg-test]
 """
@@ -145,6 +146,13 @@ class Crate:
         self.children = defaultdict(set)  # module path -> child names
         self.code = {}
         self.load((), src / "lib.rs")
+        # Module -> {name it re-exports: the path it names}.
+        self.reexports = {module: {} for module in self.files}
+        for module, code in self.code.items():
+            for m in re.finditer(r"(?<![\w:])pub(?:\([^)]*\))?\s+use\s+([^;]+);", code):
+                for path in expand_use(m.group(1)):
+                    if path and path[-1] != "*":
+                        self.reexports[module][path[-1]] = path
 
     def load(self, module, path):
         self.files[module] = path
@@ -164,8 +172,9 @@ class Crate:
                     self.load(module + (name,), child)
                     break
 
-    def resolve(self, module, segments):
-        """The module a path names, or None (another crate, a prelude name, a local item)."""
+    def resolve(self, module, segments, depth=0):
+        """The module that defines what a path names, or None (another crate, a prelude name, a
+        local item)."""
         if not segments:
             return None
         head, rest = segments[0], segments[1:]
@@ -183,11 +192,17 @@ class Crate:
         else:
             return None
         target = base
-        for seg in rest:
+        for i, seg in enumerate(rest):
             if target + (seg,) in self.files:
                 target = target + (seg,)
-            else:
-                break
+                continue
+            # An item: where the module got it from, if it re-exports it.
+            path = self.reexports.get(target, {}).get(seg)
+            if path and depth < 10:
+                origin = self.resolve(target, path + rest[i + 1 :], depth + 1)
+                if origin is not None:
+                    return origin
+            break
         return target
 
     def imports(self, module):
@@ -284,53 +299,30 @@ def main():
         path = crate.files[a].resolve().relative_to(root)
         return f"{path}:{','.join(map(str, sorted(set(raw[(a, b)]))[:5]))}"
 
-    failed = False
-
-    # Files.
-    file_edges = defaultdict(set)
+    edges = defaultdict(set)
     for a, b in raw:
-        own_folder = len(a) > 1 and b == a[:-1]
-        if not own_folder:
-            file_edges[a].add(b)
-    found = cycles(crate.files, file_edges)
-    print("files:")
-    for comp in found:
-        failed = True
-        print("  CYCLE: " + " ".join(name(m) for m in comp))
-        for a in comp:
-            for b in sorted(file_edges[a] & set(comp)):
-                print(f"    {name(a)} -> {name(b)}  ({where(a, b)})")
-    if not found:
-        print("  no cycle")
+        edges[a].add(b)
+    # A submodule's imports of its own folder's mod.rs (not of the crate root).
+    up = {(a, b) for a, b in raw if len(a) > 1 and b == a[:-1]}
+    down = {a: {b for b in bs if (a, b) not in up} for a, bs in edges.items()}
 
-    # Modules, level by level.
-    print("modules:")
-    parents = sorted({m[:-1] for m in crate.files if m})
-    for parent in parents:
-        kids = sorted(crate.children[parent])
-        edges = defaultdict(set)
-        sources = defaultdict(list)
-        for a, b in raw:
-            if len(a) > len(parent) and len(b) > len(parent) and a[: len(parent)] == parent == b[: len(parent)]:
-                ka, kb = a[len(parent)], b[len(parent)]
-                if ka != kb:
-                    edges[ka].add(kb)
-                    sources[(ka, kb)].append((a, b))
-        comps = cycles(kids, edges)
-        label = name(parent) if parent else "crate (top-level modules)"
-        if comps:
-            failed = True
-            for comp in comps:
-                print(f"  {label}: CYCLE: " + " ".join(comp))
-                for ka in comp:
-                    for kb in sorted(edges[ka] & set(comp)):
-                        a, b = sources[(ka, kb)][0]
-                        print(f"    {ka} -> {kb}  ({name(a)} -> {name(b)}, {where(a, b)})")
-        else:
-            print(f"  {label}: no cycle; layers, bottom first:")
-            for i, layer in enumerate(layers(kids, edges)):
-                print(f"    {i}: {' '.join(layer)}")
-    sys.exit(1 if failed else 0)
+    failed = []
+    for comp in cycles(crate.files, edges):
+        top = min(comp, key=len)
+        one_folder = top != () and all(m[: len(top)] == top for m in comp)
+        inner = {a: down.get(a, set()) & set(comp) for a in comp}
+        if not one_folder or cycles(comp, inner):
+            failed.append(comp)
+    for comp in failed:
+        print("CYCLE: " + " ".join(name(m) for m in comp))
+        for a in comp:
+            for b in sorted(edges[a] & set(comp)):
+                print(f"  {name(a)} -> {name(b)}  ({where(a, b)})")
+    if failed:
+        sys.exit(1)
+    print(f"no cycle between the {len(crate.files)} files; layers, bottom first:")
+    for i, layer in enumerate(layers(crate.files, down)):
+        print(f"  {i}: {' '.join(name(m) for m in layer)}")
 
 
 if __name__ == "__main__":
