@@ -8,7 +8,6 @@ use crate::hub::{Ending, Hub};
 use crate::metrics::Metrics;
 use crate::policy::SessionInfo;
 use crate::registry::SessionRegistry;
-use crate::rest::{AuthFailures, RateLimits};
 use crate::stats::DailyStats;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -34,10 +33,6 @@ pub struct Shared {
     pub stats: DailyStats,
     /// The state-change callback queue.
     pub callbacks: Callbacks,
-    /// REST call rates.
-    pub rest_limits: RateLimits,
-    /// Failed REST authentications per source address.
-    pub rest_failures: AuthFailures,
     /// Where a single node keeps what must outlive it; `None` keeps nothing (and in a cluster,
     /// whose Redis keeps it).
     pub database: Option<Database>,
@@ -61,8 +56,6 @@ impl Shared {
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
             callbacks: Callbacks::default(),
-            rest_limits: RateLimits::default(),
-            rest_failures: AuthFailures::default(),
             database: None,
         }
     }

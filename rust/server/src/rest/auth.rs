@@ -6,7 +6,7 @@
 //! stop the business server's calls.
 
 use super::envelope::{CODE_BAD_APP, CODE_RATE_LIMITED, Params, RestError};
-use super::guard::Source;
+use super::guard::{AuthFailures, Source};
 use crate::account::AccountKey;
 use crate::auth::verify;
 use crate::clock::unix_millis;
@@ -24,6 +24,7 @@ const CODE_NOT_ADMIN: u32 = 60010;
 /// is read.
 pub async fn authorize(
     shared: &Shared,
+    failures: &AuthFailures,
     params: &Params,
     service: &str,
     source: Source,
@@ -33,7 +34,7 @@ pub async fn authorize(
         .apps
         .get(&params.sdk_app_id)
         .ok_or_else(|| RestError::new(CODE_BAD_APP, "SDKAppID not found"))?;
-    if let Err(wait) = shared.rest_failures.check(source, Instant::now()) {
+    if let Err(wait) = failures.check(source, Instant::now()) {
         return Err(RestError::new(
             CODE_RATE_LIMITED,
             format!(
@@ -52,7 +53,7 @@ pub async fn authorize(
         &params.user_sig,
         unix_millis() / 1000,
     ) {
-        shared.rest_failures.charge(source, Instant::now());
+        failures.charge(source, Instant::now());
         return Err(RestError::new(e.code(), e.desc()));
     }
     if !app.rest.admins.contains(&params.identifier) {
