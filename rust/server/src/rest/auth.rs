@@ -10,7 +10,7 @@ use super::guard::{AuthFailures, Source};
 use crate::account::AccountKey;
 use crate::auth::verify;
 use crate::clock::unix_millis;
-use crate::state::Shared;
+use crate::config::ServerConfig;
 use std::time::Instant;
 
 /// A valid ticket of someone who is not an administrator, for the account commands (their
@@ -23,14 +23,13 @@ const CODE_NOT_ADMIN: u32 = 60010;
 /// ticket. An address that has had too many tickets refused is answered 60007 before its ticket
 /// is read.
 pub async fn authorize(
-    shared: &Shared,
+    config: &ServerConfig,
     failures: &AuthFailures,
     params: &Params,
     service: &str,
     source: Source,
 ) -> Result<(), RestError> {
-    let app = shared
-        .config
+    let app = config
         .apps
         .get(&params.sdk_app_id)
         .ok_or_else(|| RestError::new(CODE_BAD_APP, "SDKAppID not found"))?;
@@ -48,7 +47,7 @@ pub async fn authorize(
         user_id: params.identifier.clone(),
     };
     if let Err(e) = verify(
-        shared.config.keys_of(caller.sdk_app_id),
+        config.keys_of(caller.sdk_app_id),
         &caller,
         &params.user_sig,
         unix_millis() / 1000,

@@ -114,7 +114,7 @@ async fn call(
     let shared = &*api.shared;
     let params = Params::parse(query)?;
     let service = spec.path.split('/').next().unwrap_or_default();
-    auth::authorize(shared, &api.failures, &params, service, source).await?;
+    auth::authorize(&shared.config, &api.failures, &params, service, source).await?;
     let rate = shared.config.apps[&params.sdk_app_id].rest.rate(spec);
     if !api
         .limits
