@@ -17,7 +17,15 @@ Prints the files' layers (layer 0 imports nothing of the crate; each file sits o
 highest file it imports, not counting a submodule's import of its own `mod.rs`) and exits 1,
 listing the cycles with the line of each import in them, if there is one.
 
-    python3 scripts/check-import-cycles.py [CRATE_SRC_DIR] [--cfg-test]
+    python3 scripts/check-import-cycles.py [CRATE_SRC_DIR] [--cfg-test] [--dot=GRAPH]
+
+With `--dot=GRAPH`, the imports are instead those of a graph that `cargo-modules` (which
+resolves names as rust-analyzer does) made of the same crate, as a second opinion:
+
+    cargo modules dependencies -p tim-server --lib --no-externs --no-sysroot > GRAPH
+
+(its own `--acyclic` looks for cycles between items, where a type and its methods already make
+one, so it cannot answer this question by itself).
 """
 
 import re
@@ -282,8 +290,29 @@ def layers(nodes, edges):
     return [sorted(by_level[lv]) for lv in sorted(by_level)]
 
 
+def dot_uses(path, modules):
+    """The module-to-module edges of a `cargo modules dependencies` graph (DOT): each "uses"
+    edge between two items, from the module of one to the module of the other."""
+
+    def module_of(item):
+        segments = tuple(item.split("::")[1:])
+        while segments not in modules:
+            segments = segments[:-1]
+        return segments
+
+    raw = defaultdict(list)
+    for line in Path(path).read_text().splitlines():
+        m = re.match(r'\s*"([^"]+)" -> "([^"]+)" \[label="uses"', line)
+        if m:
+            a, b = module_of(m.group(1)), module_of(m.group(2))
+            if a != b:
+                raw[(a, b)]  # no line: the graph does not say where
+    return raw
+
+
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    dot = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--dot=")), None)
     src = Path(args[0]) if args else Path(__file__).resolve().parent.parent / "rust/server/src"
     crate = Crate(src, "--cfg-test" in sys.argv)
     root = src.resolve().parent
@@ -294,10 +323,14 @@ def main():
         for target, line in crate.imports(module):
             if target != module:
                 raw[(module, target)].append(line)
+    if dot:
+        # Or rust-analyzer's view of the same code, through cargo-modules.
+        raw = dot_uses(dot, set(crate.files))
 
     def where(a, b):
         path = crate.files[a].resolve().relative_to(root)
-        return f"{path}:{','.join(map(str, sorted(set(raw[(a, b)]))[:5]))}"
+        lines = sorted(set(raw[(a, b)]))[:5]
+        return f"{path}:{','.join(map(str, lines))}" if lines else str(path)
 
     edges = defaultdict(set)
     for a, b in raw:
