@@ -33,6 +33,9 @@ step "Rust: cargo fmt --check, clippy -D warnings"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "Rust: no import cycle between tim-server's files (docs/architecture.md, the server's layers)"
+python3 scripts/check-import-cycles.py
+
 step "Rust: cargo test (server, core, bridge, protocol, tickets, test helpers)"
 cargo test --workspace --locked
 

@@ -1,11 +1,13 @@
 //! One client connection, from the WebSocket upgrade to its close: login, then the session.
 
+use crate::account::AccountKey;
 use crate::auth::{CODE_LOCKED, DESC_LOCKED, authenticate};
 use crate::callbacks::{Event, StateChange};
+use crate::clock::unix_millis;
 use crate::hub::Ending;
 use crate::policy::SessionInfo;
-use crate::registry::{AccountKey, LoginAttempt, Verdict};
-use crate::state::{Shared, unix_millis};
+use crate::registry::{LoginAttempt, Verdict};
+use crate::state::Shared;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -67,7 +69,15 @@ pub async fn serve(
         user_id: request.user_id.clone(),
     };
     let now = unix_millis() / 1000;
-    let claims = match authenticate(&shared, &account, &request.user_sig, now).await {
+    let claims = match authenticate(
+        shared.config.keys_of(account.sdk_app_id),
+        &*shared.registry,
+        &account,
+        &request.user_sig,
+        now,
+    )
+    .await
+    {
         Ok(claims) => claims,
         Err(refusal) => return refuse(&shared, socket, Some(&request), refusal).await,
     };
@@ -271,7 +281,7 @@ impl<'a> Session<'a> {
         if shared.hub.admitted(&info.session_id) {
             shared.stats.session_opened(account.sdk_app_id, now_ms);
         }
-        shared.callbacks.state_change(&shared.config, login);
+        shared.state_change(login);
         debug!(
             session_id = %info.session_id,
             sdk_app_id = account.sdk_app_id,
@@ -298,7 +308,14 @@ impl<'a> Session<'a> {
     async fn renew(&mut self, user_sig: &str) -> Result<(), FrameError> {
         tim_protocol::validate_user_sig(user_sig)?;
         let now_ms = unix_millis();
-        let claims = authenticate(self.shared, &self.account, user_sig, now_ms / 1000).await?;
+        let claims = authenticate(
+            self.shared.config.keys_of(self.account.sdk_app_id),
+            &*self.shared.registry,
+            &self.account,
+            user_sig,
+            now_ms / 1000,
+        )
+        .await?;
         if claims.time < self.ticket_time {
             return Err(FrameError::new(
                 CODE_INVALIDATED,
@@ -398,7 +415,7 @@ impl<'a> Session<'a> {
         };
         if let Some(change) = change {
             let event = Event::now(&self.account, change, Some(self.info.platform));
-            shared.callbacks.state_change(&shared.config, event);
+            shared.state_change(event);
         }
         let (frame, code, reason) = match end {
             End::Logout(seq) => (

@@ -11,6 +11,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
+/// Days of figures kept and reported: the daily figures report them, and a cluster's day keys
+/// expire after them.
+pub const DAYS_KEPT: i64 = 30;
+
 /// One day's figures of one app in a batch.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct DayBatch {

@@ -1,7 +1,8 @@
 //! The HTTP side: the WebSocket endpoint, the REST API, `/metrics` and `/healthz`, and the accept
 //! loop that bounds what a connection may cost before it logs in.
 
-use crate::state::{Shared, unix_millis};
+use crate::clock::unix_millis;
+use crate::state::Shared;
 use crate::tls::TlsConfig;
 use crate::{connection, rest};
 use axum::Router;
@@ -57,7 +58,7 @@ const READ_BUFFER_BYTES: usize = 1024;
 pub fn router(shared: Arc<Shared>, observability: bool) -> Router {
     let mut router = Router::new().route(tim_protocol::WS_PATH, get(upgrade));
     if shared.config.admin_listen.is_none() {
-        router = router.merge(rest_routes());
+        router = router.merge(rest_routes(&shared));
     }
     let router = if observability {
         router.merge(
@@ -73,14 +74,17 @@ pub fn router(shared: Arc<Shared>, observability: bool) -> Router {
 
 /// The REST API and `/healthz` alone (`--admin-listen`).
 pub fn admin_router(shared: Arc<Shared>) -> Router {
-    rest_routes()
+    rest_routes(&shared)
         .route("/healthz", get(healthz))
         .with_state(shared)
 }
 
-/// GET as POST: client libraries written for Tencent send some commands as GET with a body.
-fn rest_routes() -> Router<Arc<Shared>> {
-    Router::new().route(rest::ROUTE, get(rest::serve).post(rest::serve))
+/// GET as POST: client libraries written for Tencent send some commands as GET with a body. The
+/// API's own state (its rates, its failed authentications) lives beside the node's.
+fn rest_routes(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
+    Router::new()
+        .route(rest::ROUTE, get(rest::serve).post(rest::serve))
+        .with_state(Arc::new(rest::Api::new(shared.clone())))
 }
 
 /// `/metrics` and `/healthz` alone (`--metrics-listen`), for whoever reaches the address.

@@ -4,9 +4,8 @@
 //! for the daily figures ([`Online`]): a session counts from its admission until it leaves the
 //! hub, whatever ends it (its client, a login here or on another node, the app's server).
 
+use crate::account::AccountKey;
 use crate::policy::SessionInfo;
-use crate::registry::AccountKey;
-use crate::stats::Online;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -140,6 +139,36 @@ pub fn shrink_when_sparse<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>) {
     const SMALL: usize = 64;
     if map.capacity() > SMALL && map.len() < map.capacity() / 4 {
         map.shrink_to_fit();
+    }
+}
+
+/// Sessions online on this node, per app: the hub counts them, from a session's admission until
+/// it leaves the hub whatever ends it, so that each node counts exactly the sessions connected to
+/// it; the daily figures read them for their peaks.
+#[derive(Debug, Default)]
+pub struct Online(Mutex<HashMap<u64, u64>>);
+
+impl Online {
+    /// One more session of `app` online here.
+    pub fn add(&self, app: u64) {
+        *self.lock().entry(app).or_default() += 1;
+    }
+
+    /// One session of `app` fewer.
+    pub fn remove(&self, app: u64) {
+        if let Some(n) = self.lock().get_mut(&app) {
+            *n = n.saturating_sub(1);
+        }
+    }
+
+    /// Sessions of `app` online here.
+    pub fn of(&self, app: u64) -> u64 {
+        self.lock().get(&app).copied().unwrap_or(0)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, u64>> {
+        // Every update is a single step, so a poisoned lock guards sound counts.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

@@ -15,8 +15,10 @@
 //! # Ok(()) }
 //! ```
 
+mod account;
 mod auth;
 pub mod callbacks;
+mod clock;
 pub mod cluster;
 pub mod config;
 mod connection;
@@ -27,17 +29,20 @@ pub mod hub;
 pub mod lockout;
 pub mod metrics;
 pub mod policy;
+mod refused;
 pub mod registry;
 pub mod rest;
 mod state;
 pub mod stats;
 mod tls;
 
-pub use cluster::Cluster;
-pub use config::{AppConfig, Cli, ClusterConfig, RedisTarget, ServerConfig};
+pub use account::AccountKey;
+pub use cluster::{Cluster, ClusterConfig, RedisTarget};
+pub use config::{AppConfig, Cli, ServerConfig};
 pub use metrics::Metrics;
 pub use policy::{DevicePolicy, PlatformPolicy};
-pub use registry::{AccountKey, MemoryRegistry, SessionRegistry};
+pub use refused::Refused;
+pub use registry::{MemoryRegistry, SessionRegistry};
 pub use tls::TlsConfig;
 
 use state::Shared;
@@ -65,34 +70,6 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.listen(LISTEN_BACKLOG)
 }
 
-/// Why the server refuses to start with what it was given: a corrupt database, one of a newer
-/// version, a data folder in use by another process, a Redis that keeps nothing on disk. The
-/// operator must act (`tim-server` exits with code 2, as for a bad flag); retrying does not help.
-/// [`Server::bind`] returns it inside an [`std::io::Error`]; [`Refused::of`] finds it there.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refused(pub String);
-
-impl std::fmt::Display for Refused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Refused {}
-
-impl Refused {
-    /// The refusal inside `error`, if that is what it carries.
-    pub fn of(error: &std::io::Error) -> Option<&Refused> {
-        error.get_ref()?.downcast_ref()
-    }
-}
-
-impl From<Refused> for std::io::Error {
-    fn from(refused: Refused) -> Self {
-        std::io::Error::other(refused)
-    }
-}
-
 /// What a single node's database held at start, for the server to begin from.
 struct Stored {
     database: database::Database,
@@ -107,7 +84,7 @@ const FIGURES_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// Writes the daily figures' changes to the database, or sends them to the cluster's Redis.
 async fn store_figures(shared: &Shared) {
     if let Some(database) = &shared.database {
-        database.write_behind(shared.stats.changes(state::unix_millis()));
+        database.write_behind(shared.stats.changes(clock::unix_millis()));
     }
     shared.stats.flush().await;
 }
@@ -248,7 +225,7 @@ impl Server {
         let upkeep = shared
             .cluster
             .clone()
-            .map(|cluster| tokio::spawn(cluster::maintain(shared.clone(), cluster)));
+            .map(|cluster| tokio::spawn(cluster::maintain(cluster, shared.for_cluster())));
         let kept = shared.database.is_some() || shared.cluster.is_some();
         let figures = kept.then(|| tokio::spawn(keep_figures(shared.clone())));
         signal.await;

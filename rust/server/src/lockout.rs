@@ -4,7 +4,7 @@
 //! login of the account answers 70050 until `lock_for` has passed, even one with a good ticket.
 //! Time is passed in, so the rules are tested without waiting.
 
-use crate::registry::AccountKey;
+use crate::account::AccountKey;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};

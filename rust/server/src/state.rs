@@ -1,17 +1,15 @@
 //! What every connection of one node shares.
 
-use crate::callbacks::Callbacks;
-use crate::cluster::Cluster;
+use crate::callbacks::{Callbacks, Event};
+use crate::cluster::{Cluster, Local};
 use crate::config::ServerConfig;
 use crate::database::Database;
 use crate::hub::{Ending, Hub};
 use crate::metrics::Metrics;
 use crate::policy::SessionInfo;
 use crate::registry::SessionRegistry;
-use crate::rest::{AuthFailures, RateLimits};
 use crate::stats::DailyStats;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -24,7 +22,7 @@ pub struct Shared {
     /// The other nodes, when this one is part of a cluster.
     pub cluster: Option<Arc<Cluster>>,
     /// The sessions connected to this node.
-    pub hub: Hub,
+    pub hub: Arc<Hub>,
     /// Counters for `/metrics`.
     pub metrics: Metrics,
     /// Cancelled when the node shuts down.
@@ -35,10 +33,6 @@ pub struct Shared {
     pub stats: DailyStats,
     /// The state-change callback queue.
     pub callbacks: Callbacks,
-    /// REST call rates.
-    pub rest_limits: RateLimits,
-    /// Failed REST authentications per source address.
-    pub rest_failures: AuthFailures,
     /// Where a single node keeps what must outlive it; `None` keeps nothing (and in a cluster,
     /// whose Redis keeps it).
     pub database: Option<Database>,
@@ -57,14 +51,35 @@ impl Shared {
             config,
             registry,
             cluster,
-            hub: Hub::new(online),
+            hub: Arc::new(Hub::new(online)),
             metrics: Metrics::default(),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
             callbacks: Callbacks::default(),
-            rest_limits: RateLimits::default(),
-            rest_failures: AuthFailures::default(),
             database: None,
+        }
+    }
+
+    /// Queues `event` for its app's callback endpoint, if the app has one; never waits.
+    pub fn state_change(&self, event: Event) {
+        if let Some(callback) = self
+            .config
+            .apps
+            .get(&event.account.sdk_app_id)
+            .and_then(|app| app.callback.as_ref())
+        {
+            self.callbacks.post(callback, event);
+        }
+    }
+
+    /// What the cluster's upkeep needs of this node: its hub, the apps' policies, its shutdown.
+    pub fn for_cluster(&self) -> Local {
+        Local {
+            hub: Arc::clone(&self.hub),
+            policies: (self.config.apps.iter())
+                .map(|(&id, app)| (id, app.policy))
+                .collect(),
+            shutdown: self.shutdown.clone(),
         }
     }
 
@@ -78,11 +93,4 @@ impl Shared {
             cluster.send_ending(session, ending);
         }
     }
-}
-
-/// The wall clock in Unix milliseconds (0 if the clock is before 1970).
-pub fn unix_millis() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }

@@ -2,19 +2,17 @@
 //! users with a successful login that day), logins, registrations and the peak of sessions
 //! online. Days start at midnight in a configurable UTC offset (Tencent's are Beijing time).
 
+use crate::account::RegistryError;
 use crate::cluster::Cluster;
 use crate::database::{StoredDay, Write};
-use crate::figures_batch::Batches;
-use crate::registry::RegistryError;
+use crate::figures_batch::{Batches, DAYS_KEPT};
+use crate::hub::Online;
 use futures_util::future::join_all;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use tracing::debug;
-
-/// Days of figures kept and reported.
-pub const DAYS_KEPT: i64 = 30;
 
 const SECS_PER_DAY: i64 = 86_400;
 
@@ -71,22 +69,6 @@ impl<'de> Deserialize<'de> for UtcOffset {
     }
 }
 
-/// One day's counts of one app, as a cluster's Redis holds them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DayCounts {
-    /// Distinct users with a successful login.
-    pub active_users: u64,
-    /// Successful logins.
-    pub logins: u64,
-    /// Accounts registered.
-    pub registered: u64,
-    /// Accounts registered in all.
-    pub registered_total: u64,
-    /// The sum of each node's peak of sessions online that day: the cluster's peak when one node
-    /// serves, an upper bound of it when several do (their peaks need not be at the same moment).
-    pub max_online: u64,
-}
-
 /// One day's figures of one app.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DayFigures {
@@ -111,36 +93,6 @@ struct Day {
     registered: u64,
     registered_total: u64,
     max_online: u64,
-}
-
-/// Sessions online on this node, per app: the hub counts them, from a session's admission until
-/// it leaves the hub whatever ends it, so that each node counts exactly the sessions connected to
-/// it; the daily figures read them for their peaks.
-#[derive(Debug, Default)]
-pub struct Online(Mutex<HashMap<u64, u64>>);
-
-impl Online {
-    /// One more session of `app` online here.
-    pub fn add(&self, app: u64) {
-        *self.lock().entry(app).or_default() += 1;
-    }
-
-    /// One session of `app` fewer.
-    pub fn remove(&self, app: u64) {
-        if let Some(n) = self.lock().get_mut(&app) {
-            *n = n.saturating_sub(1);
-        }
-    }
-
-    /// Sessions of `app` online here.
-    pub fn of(&self, app: u64) -> u64 {
-        self.lock().get(&app).copied().unwrap_or(0)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, u64>> {
-        // Every update is a single step, so a poisoned lock guards sound counts.
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
 }
 
 #[derive(Debug, Default)]

@@ -1,7 +1,7 @@
 //! What a state-change event says: Tencent's JSON body and query parameters, and `Sign`.
 
-use crate::registry::AccountKey;
-use crate::state::unix_millis;
+use crate::account::AccountKey;
+use crate::clock::unix_millis;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use tim_protocol::Platform;

@@ -20,8 +20,7 @@ mod event;
 pub use endpoint::CallbackConfig;
 pub use event::{Event, StateChange, sign};
 
-use crate::config::ServerConfig;
-use crate::state::unix_millis;
+use crate::clock::unix_millis;
 use axum::body::Bytes;
 use endpoint::Endpoint;
 use std::collections::hash_map::DefaultHasher;
@@ -98,17 +97,6 @@ impl Default for Callbacks {
 }
 
 impl Callbacks {
-    /// Queues `event` for its app's endpoint, if the app has one; never waits.
-    pub fn state_change(&self, config: &ServerConfig, event: Event) {
-        if let Some(callback) = config
-            .apps
-            .get(&event.account.sdk_app_id)
-            .and_then(|app| app.callback.as_ref())
-        {
-            self.post(callback, event);
-        }
-    }
-
     /// Queues `event` for `config`'s endpoint; never waits. The lanes start with the first
     /// event, on the caller's runtime, and stop when the server's state is dropped.
     pub fn post(&self, config: &CallbackConfig, event: Event) {

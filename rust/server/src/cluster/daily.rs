@@ -14,14 +14,29 @@
 //! with the login waiting for them.
 
 use super::Cluster;
-use crate::figures_batch::AppBatch;
-use crate::registry::RegistryError;
-use crate::stats::{DAYS_KEPT, DayCounts};
+use crate::account::RegistryError;
+use crate::figures_batch::{AppBatch, DAYS_KEPT};
 use redis::Script;
 use std::sync::LazyLock;
 
 /// How long a day's keys live: the reported window and a day's margin.
 const DAY_KEYS_TTL_SECS: i64 = (DAYS_KEPT + 2) * 86_400;
+
+/// One day's counts of one app, as a cluster's Redis holds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayCounts {
+    /// Distinct users with a successful login.
+    pub active_users: u64,
+    /// Successful logins.
+    pub logins: u64,
+    /// Accounts registered.
+    pub registered: u64,
+    /// Accounts registered in all.
+    pub registered_total: u64,
+    /// The sum of each node's peak of sessions online that day: the cluster's peak when one node
+    /// serves, an upper bound of it when several do (their peaks need not be at the same moment).
+    pub max_online: u64,
+}
 
 /// Loaded once per process and sent as EVALSHA.
 static APPLY_BATCH: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/daily.lua")));
@@ -141,7 +156,7 @@ impl Cluster {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{ClusterConfig, RedisTarget};
+    use crate::cluster::{ClusterConfig, RedisTarget};
     use crate::figures_batch::Batches;
     use crate::lockout::LockoutRules;
     use std::time::Duration;

@@ -17,8 +17,8 @@
 //! so it never inherits its previous run's sessions, and a node that lost its lease comes back
 //! under a new incarnation, so that a sweep of the old one never takes what it admits again.
 
+use crate::account::AccountKey;
 use crate::policy::SessionInfo;
-use crate::registry::AccountKey;
 
 /// The sorted set of node leases.
 pub const NODES: &str = "tim:nodes";

@@ -6,14 +6,14 @@
 //! stream an expiry, so that the stream of a node swept away does not outlive it for long.
 
 use super::{Cluster, keys};
-use crate::hub::Ending;
+use crate::hub::{Ending, Hub};
 use crate::policy::SessionInfo;
-use crate::state::Shared;
 use redis::streams::StreamReadReply;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 /// How long one read of the stream blocks in Redis before it is sent again.
@@ -76,9 +76,9 @@ pub async fn send(cluster: &Cluster, session: &SessionInfo, ending: Ending) {
     }
 }
 
-/// Reads this node's streams (of its tokens of now and before) until shutdown and ends each
-/// session they name.
-pub async fn read(shared: Arc<Shared>, cluster: Arc<Cluster>) {
+/// Reads this node's streams (of its tokens of now and before) until `shutdown` and ends each
+/// session they name through `hub`.
+pub async fn read(cluster: Arc<Cluster>, hub: Arc<Hub>, shutdown: CancellationToken) {
     let mut last_ids: HashMap<String, String> = HashMap::new();
     let block_ms = u64::try_from(BLOCK.as_millis()).unwrap_or(u64::MAX);
     loop {
@@ -101,7 +101,7 @@ pub async fn read(shared: Arc<Shared>, cluster: Arc<Cluster>) {
             command.arg(last_ids.get(stream).map_or("0-0", String::as_str));
         }
         let read = tokio::select! {
-            () = shared.shutdown.cancelled() => return,
+            () = shutdown.cancelled() => return,
             read = command.query_async::<Option<StreamReadReply>>(&mut connection) => read,
         };
         let reply = match read {
@@ -109,7 +109,7 @@ pub async fn read(shared: Arc<Shared>, cluster: Arc<Cluster>) {
             Err(e) => {
                 debug!(error = %e, "cannot read this node's stream; retrying");
                 tokio::select! {
-                    () = shared.shutdown.cancelled() => return,
+                    () = shutdown.cancelled() => return,
                     () = tokio::time::sleep(RETRY_EVERY) => continue,
                 }
             }
@@ -122,7 +122,7 @@ pub async fn read(shared: Arc<Shared>, cluster: Arc<Cluster>) {
                     .and_then(|json| serde_json::from_str::<Ending>(&json).ok());
                 if let (Some(session_id), Some(ending)) = (session_id, ending) {
                     cluster.stats.kicks_received.fetch_add(1, Relaxed);
-                    shared.hub.end(&session_id, ending);
+                    hub.end(&session_id, ending);
                 }
                 last_ids.insert(stream.key.clone(), entry.id);
             }

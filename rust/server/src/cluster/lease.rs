@@ -2,12 +2,13 @@
 //! doing what the store could not hear ([`super::pending`]), coming back as a new incarnation
 //! when the store no longer holds its lease, and leaving the cluster cleanly on shutdown.
 
+use super::local::Local;
 use super::pending::Pending;
 use super::{CONCURRENCY, Cluster, TOKENS_KEPT, keys, kicks, new_token};
-use crate::hub::Ending;
+use crate::account::{AccountKey, RegistryError};
+use crate::hub::{Ending, Hub};
 use crate::policy::{DevicePolicy, SessionInfo};
-use crate::registry::{AccountKey, LoginAttempt, RegistryError, Verdict};
-use crate::state::Shared;
+use crate::registry::{LoginAttempt, Verdict};
 use futures_util::future::join_all;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -56,10 +57,10 @@ impl Cluster {
     }
 
     /// Comes back under a new token after the store stopped holding this node's lease, and
-    /// queues every session the node holds to be admitted again under it (by the upkeep, so that
+    /// queues every session `hub` holds to be admitted again under it (by the upkeep, so that
     /// the renewals of the new lease never wait for that). The old token is dead for every node
     /// from now on; its sweep (by this node or another) takes only what was left under it.
-    async fn reincarnate(&self, shared: &Shared) {
+    async fn reincarnate(&self, hub: &Hub) {
         let token = new_token(&self.node_id);
         if let Err(e) = self.renew_token(&token, "new").await {
             warn!(error = %e, "cannot register this node again yet");
@@ -74,7 +75,7 @@ impl Cluster {
             tokens.drain(..excess);
         }
         self.token_changed.notify_waiters();
-        let held = shared.hub.held();
+        let held = hub.held();
         info!(
             node = %token,
             sessions = held.len(),
@@ -256,16 +257,21 @@ impl Cluster {
 /// at once when an admission found the lease lost) renews the lease, and comes back under a new
 /// token if the store no longer held it; after each renewal, in a task of its own so that no
 /// renewal waits for it, does what the store could not hear and sweeps dead nodes.
-pub async fn maintain(shared: Arc<Shared>, cluster: Arc<Cluster>) {
-    let reader = tokio::spawn(kicks::read(shared.clone(), cluster.clone()));
+pub async fn maintain(cluster: Arc<Cluster>, local: Local) {
+    let local = Arc::new(local);
+    let reader = tokio::spawn(kicks::read(
+        cluster.clone(),
+        local.hub.clone(),
+        local.shutdown.clone(),
+    ));
     let renewed = Arc::new(Notify::new());
-    let upkeep = tokio::spawn(upkeep(shared.clone(), cluster.clone(), renewed.clone()));
+    let upkeep = tokio::spawn(upkeep(local.clone(), cluster.clone(), renewed.clone()));
     let mut tick = tokio::time::interval(cluster.lease / 3);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut unreachable_since_warned = false;
     loop {
         tokio::select! {
-            () = shared.shutdown.cancelled() => break,
+            () = local.shutdown.cancelled() => break,
             _ = tick.tick() => {}
             () = cluster.lease_lost.notified() => {}
         }
@@ -274,7 +280,7 @@ pub async fn maintain(shared: Arc<Shared>, cluster: Arc<Cluster>) {
                 unreachable_since_warned = false;
                 if !held {
                     cluster.stats.lease_losses.fetch_add(1, Relaxed);
-                    cluster.reincarnate(&shared).await;
+                    cluster.reincarnate(&local.hub).await;
                 }
                 renewed.notify_one();
             }
@@ -290,11 +296,11 @@ pub async fn maintain(shared: Arc<Shared>, cluster: Arc<Cluster>) {
 }
 
 /// After each successful renewal: the pending work, then the sweeps.
-async fn upkeep(shared: Arc<Shared>, cluster: Arc<Cluster>, renewed: Arc<Notify>) {
+async fn upkeep(local: Arc<Local>, cluster: Arc<Cluster>, renewed: Arc<Notify>) {
     let mut swept = HashSet::new();
     loop {
         renewed.notified().await;
-        cluster.settle(&shared).await;
+        cluster.settle(&local).await;
         cluster.sweep(&mut swept).await;
     }
 }

@@ -18,21 +18,26 @@
 //!   so a node joins only a Redis that keeps them on disk, unless told it is a throwaway
 //!   ([`persistence`]).
 
+mod config;
 mod daily;
 mod keys;
 mod kicks;
 mod lease;
+mod local;
 mod pending;
 mod persistence;
 mod store;
 
+pub use config::{ClusterConfig, DEFAULT_NODE_LEASE, MIN_NODE_LEASE, RedisTarget};
+pub use daily::DayCounts;
+pub use local::Local;
 pub use store::StoreStats;
 
-use crate::config::ClusterConfig;
+use crate::account::{AccountKey, RegistryError};
 use crate::hub::Ending;
 use crate::lockout::LockoutRules;
 use crate::policy::{Admission, SessionInfo, admit, admit_reconnect};
-use crate::registry::{AccountKey, LoginAttempt, RegistryError, SessionRegistry, Verdict};
+use crate::registry::{LoginAttempt, SessionRegistry, Verdict};
 use futures_util::future::{BoxFuture, FutureExt};
 use pending::Pending;
 use redis::{Script, Value};
@@ -180,8 +185,8 @@ impl Cluster {
             .await
             .map_err(std::io::Error::other)?;
         let name = match &config.redis {
-            crate::config::RedisTarget::Single(url) => persistence::server_name(url),
-            crate::config::RedisTarget::Cluster(_) => String::new(),
+            RedisTarget::Single(url) => persistence::server_name(url),
+            RedisTarget::Cluster(_) => String::new(),
         };
         let servers = persistence::read(&connection, &name, STORE_TIMEOUT)
             .await
@@ -201,7 +206,7 @@ impl Cluster {
             lockout,
             store: Store::new(connection, STORE_TIMEOUT, store_stats.clone()),
             stream_connection,
-            index_in_scripts: matches!(config.redis, crate::config::RedisTarget::Single(_)),
+            index_in_scripts: matches!(config.redis, RedisTarget::Single(_)),
             scripts: Scripts::new(),
             dead: RwLock::default(),
             pending: Mutex::default(),
@@ -666,7 +671,7 @@ impl SessionRegistry for Cluster {
 
     fn register<'a>(&'a self, account: &'a AccountKey) -> Answer<'a, bool> {
         async move {
-            let now_ms = crate::state::unix_millis();
+            let now_ms = crate::clock::unix_millis();
             let new: i64 = self
                 .store
                 .query(

@@ -10,8 +10,8 @@
 //! The settings are read once, at the join: a Redis reconfigured later is not noticed.
 
 use super::store::Connection;
-use crate::Refused;
-use crate::registry::RegistryError;
+use crate::account::RegistryError;
+use crate::refused::Refused;
 use redis::Value;
 use redis::aio::ConnectionLike;
 use redis::cluster_routing::{MultipleNodeRoutingInfo, RoutingInfo};

@@ -1,8 +1,8 @@
 //! The connection to the cluster's Redis: one server or a Redis Cluster, behind one type, every
 //! call bounded in time and counted.
 
-use crate::config::RedisTarget;
-use crate::registry::RegistryError;
+use super::RedisTarget;
+use crate::account::RegistryError;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;

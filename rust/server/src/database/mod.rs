@@ -14,8 +14,8 @@ mod schema;
 
 pub use schema::{MIGRATIONS, current_version};
 
-use crate::Refused;
-use crate::registry::{AccountKey, RegistryError};
+use crate::account::{AccountKey, RegistryError};
+use crate::refused::Refused;
 use rusqlite::{Connection, params};
 use std::collections::HashMap;
 use std::fs::{File, TryLockError};

@@ -5,7 +5,7 @@
 //! database from version `i` to `i + 1`; every one runs in the transaction that sets the new
 //! version, so a crash during a migration leaves the previous version whole.
 
-use crate::Refused;
+use crate::refused::Refused;
 use rusqlite::{Connection, TransactionBehavior};
 
 /// `application_id` of a tim-server database ("TIMs" in ASCII).

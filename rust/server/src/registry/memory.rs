@@ -5,11 +5,11 @@
 //! lockout is a minute long.
 
 use super::{AccountKey, LoginAttempt, RegistryError, SessionRegistry, Verdict};
+use crate::clock::unix_millis;
 use crate::database::{Database, Snapshot, Write};
 use crate::hub::shrink_when_sparse;
 use crate::lockout::{Lockout, LockoutRules};
 use crate::policy::{SessionInfo, admit, admit_reconnect};
-use crate::state::unix_millis;
 use futures_util::future::{BoxFuture, FutureExt, ready};
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;

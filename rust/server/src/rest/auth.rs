@@ -6,10 +6,11 @@
 //! stop the business server's calls.
 
 use super::envelope::{CODE_BAD_APP, CODE_RATE_LIMITED, Params, RestError};
-use super::guard::Source;
+use super::guard::{AuthFailures, Source};
+use crate::account::AccountKey;
 use crate::auth::verify;
-use crate::registry::AccountKey;
-use crate::state::{Shared, unix_millis};
+use crate::clock::unix_millis;
+use crate::config::ServerConfig;
 use std::time::Instant;
 
 /// A valid ticket of someone who is not an administrator, for the account commands (their
@@ -22,17 +23,17 @@ const CODE_NOT_ADMIN: u32 = 60010;
 /// ticket. An address that has had too many tickets refused is answered 60007 before its ticket
 /// is read.
 pub async fn authorize(
-    shared: &Shared,
+    config: &ServerConfig,
+    failures: &AuthFailures,
     params: &Params,
     service: &str,
     source: Source,
 ) -> Result<(), RestError> {
-    let app = shared
-        .config
+    let app = config
         .apps
         .get(&params.sdk_app_id)
         .ok_or_else(|| RestError::new(CODE_BAD_APP, "SDKAppID not found"))?;
-    if let Err(wait) = shared.rest_failures.check(source, Instant::now()) {
+    if let Err(wait) = failures.check(source, Instant::now()) {
         return Err(RestError::new(
             CODE_RATE_LIMITED,
             format!(
@@ -45,8 +46,13 @@ pub async fn authorize(
         sdk_app_id: params.sdk_app_id,
         user_id: params.identifier.clone(),
     };
-    if let Err(e) = verify(shared, &caller, &params.user_sig, unix_millis() / 1000) {
-        shared.rest_failures.charge(source, Instant::now());
+    if let Err(e) = verify(
+        config.keys_of(caller.sdk_app_id),
+        &caller,
+        &params.user_sig,
+        unix_millis() / 1000,
+    ) {
+        failures.charge(source, Instant::now());
         return Err(RestError::new(e.code(), e.desc()));
     }
     if !app.rest.admins.contains(&params.identifier) {

@@ -2,11 +2,13 @@
 //! spellings of Tencent's docs and client libraries), their limits, and what they do.
 
 use super::envelope::{CODE_INTERNAL, CODE_NOT_IMPORTED, RestError, decode_body};
+use super::spec::Spec;
+use crate::account::{AccountKey, RegistryError};
 use crate::callbacks::{Event, StateChange};
+use crate::clock::unix_millis;
 use crate::hub::Ending;
 use crate::policy::SessionInfo;
-use crate::registry::{AccountKey, RegistryError};
-use crate::state::{Shared, unix_millis};
+use crate::state::Shared;
 use futures_util::future::BoxFuture;
 use futures_util::{FutureExt, StreamExt, TryStreamExt, stream};
 use serde::Deserialize;
@@ -25,56 +27,6 @@ pub const MAX_ACCOUNT_BATCH: usize = 100;
 pub const MAX_QUERY_BATCH: usize = 500;
 /// A profile value over [`MAX_PROFILE_BYTES`].
 const CODE_PROFILE_TOO_LONG: u32 = 40601;
-
-/// A command this server answers: its URL path and its default rate (calls a second per app).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Spec {
-    /// `service/command`, as in `/v4/service/command`.
-    pub path: &'static str,
-    /// Tencent's default rate limit.
-    pub default_rate: u32,
-}
-
-/// Every command, with Tencent's default rates.
-pub const COMMANDS: [Spec; 8] = [
-    Spec {
-        path: "im_open_login_svc/account_import",
-        default_rate: 200,
-    },
-    Spec {
-        path: "im_open_login_svc/multiaccount_import",
-        default_rate: 100,
-    },
-    Spec {
-        path: "im_open_login_svc/account_delete",
-        default_rate: 100,
-    },
-    Spec {
-        path: "im_open_login_svc/account_check",
-        default_rate: 100,
-    },
-    Spec {
-        path: "im_open_login_svc/kick",
-        default_rate: 200,
-    },
-    Spec {
-        path: "openim/query_online_status",
-        default_rate: 200,
-    },
-    Spec {
-        path: "openim/querystate",
-        default_rate: 200,
-    },
-    Spec {
-        path: "openconfigsvr/getappinfo",
-        default_rate: 200,
-    },
-];
-
-/// The command at `path` (`service/command`), if there is one.
-pub fn lookup(path: &str) -> Option<&'static Spec> {
-    COMMANDS.iter().find(|spec| spec.path == path)
-}
 
 /// A decoded request body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -399,10 +351,7 @@ async fn kick(shared: &Shared, account: &AccountKey) -> Result<(), RestError> {
         shared.metrics.kicks.fetch_add(1, Relaxed);
         shared.end(session, ending);
     }
-    shared.callbacks.state_change(
-        &shared.config,
-        Event::now(account, StateChange::Logout, None),
-    );
+    shared.state_change(Event::now(account, StateChange::Logout, None));
     Ok(())
 }
 
@@ -496,6 +445,7 @@ async fn query_online(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rest::spec::lookup;
 
     fn decode(path: &str, body: &str) -> Result<Command, RestError> {
         Command::decode(lookup(path).unwrap(), body.as_bytes())
