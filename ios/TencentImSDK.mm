@@ -42,8 +42,9 @@ RCT_EXPORT_METHOD(call:(NSString *)method
                   paramsJson:(NSString *)paramsJson
                   resolve:(RCTPromiseResolveBlock)resolve
                   reject:(RCTPromiseRejectBlock)reject) {
-  // Resolves exactly once, on a Swift concurrency thread (React Native's blocks may be called
-  // from any thread). Never rejects: every failure is a code in the JSON.
+  // Resolves exactly once, on a core thread, in the core's order with the events: both go to the
+  // JS thread's one queue from that thread (React Native's blocks may be called from any
+  // thread). Never rejects: every failure is a code in the JSON.
   [_session callWithMethod:method paramsJson:paramsJson completion:^(NSString *resultJson) {
     resolve(resultJson);
   }];

@@ -19,10 +19,12 @@ public final class TimSession: NSObject, @unchecked Sendable {
     super.init()
   }
 
-  /// Answers `method` with `{"code","desc","data"?}` JSON text through `completion`, on a Swift
-  /// concurrency thread. Never blocks the caller (the JS thread). Order: the core answers only
-  /// after `onEvent` returned for every event before the answer, and the module hands both to
-  /// the JavaScript thread's one queue, so a login's events reach JavaScript before its result.
+  /// Answers `method` with `{"code","desc","data"?}` JSON text through `completion`, on a core
+  /// thread. Never blocks the caller (the JS thread). Order: the core calls `completion` after
+  /// `onEvent` returned for every event before the answer and before it calls `onEvent` with
+  /// any later one, and the module hands both to the JavaScript thread's one queue, so
+  /// JavaScript sees answers and events in the core's order (a login's events before its
+  /// result, its result before a later `onKickedOffline`).
   /// Objective-C sees it as `callWithMethod:paramsJson:completion:`.
   @objc public func call(
     method: String, paramsJson: String, completion: @escaping @Sendable (String) -> Void
@@ -31,9 +33,7 @@ public final class TimSession: NSObject, @unchecked Sendable {
       completion(#"{"code":6013,"desc":"the TencentImSDK module was invalidated"}"#)
       return
     }
-    Task.detached {
-      completion(await bridge.call(method: method, paramsJson: paramsJson))
-    }
+    bridge.callOrdered(method: method, paramsJson: paramsJson, completion: Completed(completion))
   }
 
   /// Ends the SDK instance (logs out without waiting for the server). Calls under way hold a
@@ -54,6 +54,19 @@ public final class TimSession: NSObject, @unchecked Sendable {
     lock.lock()
     defer { lock.unlock() }
     return body()
+  }
+}
+
+/// Hands one answer to the module; the core calls it on its own thread, in order with the events.
+private final class Completed: Completion, Sendable {
+  private let completion: @Sendable (String) -> Void
+
+  init(_ completion: @escaping @Sendable (String) -> Void) {
+    self.completion = completion
+  }
+
+  func done(resultJson: String) {
+    completion(resultJson)
   }
 }
 

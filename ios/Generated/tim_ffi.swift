@@ -518,6 +518,226 @@ fileprivate struct FfiConverterString: FfiConverter {
 
 
 /**
+ * Receives the answer to one [`TimBridge::call_ordered`], `{"code","desc","data"?}` JSON text.
+ *
+ * Called once, on a core thread, after the [`EventSink`] has returned from every event emitted
+ * before the answer and before it is called with any emitted after. An implementation hands the
+ * text to the same thread (queue) as the events and returns at once: the host then sees answers
+ * and events in the order the core produced them.
+ */
+public protocol Completion: AnyObject, Sendable {
+    
+    /**
+     * The answer.
+     */
+    func done(resultJson: String) 
+    
+}
+/**
+ * Receives the answer to one [`TimBridge::call_ordered`], `{"code","desc","data"?}` JSON text.
+ *
+ * Called once, on a core thread, after the [`EventSink`] has returned from every event emitted
+ * before the answer and before it is called with any emitted after. An implementation hands the
+ * text to the same thread (queue) as the events and returns at once: the host then sees answers
+ * and events in the order the core produced them.
+ */
+open class CompletionImpl: Completion, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_tim_ffi_fn_clone_completion(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_tim_ffi_fn_free_completion(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The answer.
+     */
+open func done(resultJson: String)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_tim_ffi_fn_method_completion_done(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(resultJson),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceCompletion {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceCompletion = UniffiVTableCallbackInterfaceCompletion(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeCompletion.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface Completion: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeCompletion.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface Completion: handle missing in uniffiClone")
+            }
+        },
+        done: { (
+            uniffiHandle: UInt64,
+            resultJson: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeCompletion.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.done(
+                     resultJson: try FfiConverterString.lift(resultJson)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceCompletion> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceCompletion>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitCompletion() {
+    uniffi_tim_ffi_fn_init_callback_vtable_completion(UniffiCallbackInterfaceCompletion.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCompletion: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<Completion>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = Completion
+
+    public static func lift(_ handle: UInt64) throws -> Completion {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return CompletionImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: Completion) -> UInt64 {
+         if let rustImpl = value as? CompletionImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Completion {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Completion, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCompletion_lift(_ handle: UInt64) throws -> Completion {
+    return try FfiConverterTypeCompletion.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCompletion_lower(_ value: Completion) -> UInt64 {
+    return FfiConverterTypeCompletion.lower(value)
+}
+
+
+
+
+
+
+/**
  * The host's receiver of the manager's events, each `{"type": "onKickedOffline", "data": ...}`
  * JSON text.
  *
@@ -748,9 +968,18 @@ public protocol TimBridgeProtocol: AnyObject, Sendable {
     /**
      * Answers `method` (a JavaScript API name such as `login`) with its parameters as a JSON
      * object, with `{"code","desc","data"?}` JSON. Never throws for API errors: every problem,
-     * a wrong parameter type included, is a code in the answer. Any executor may await it.
+     * a wrong parameter type included, is a code in the answer. Any executor may await it; its
+     * answer is not ordered with the events (see [`call_ordered`](Self::call_ordered)).
      */
     func call(method: String, paramsJson: String) async  -> String
+    
+    /**
+     * Answers `method` (a JavaScript API name such as `login`) with its parameters as a JSON
+     * object through `completion`, in the core's order with the events. Returns at once. Never
+     * throws: every problem, a wrong parameter type included, is a code in the answer, and a
+     * panic here (a bug) answers 6022.
+     */
+    func callOrdered(method: String, paramsJson: String, completion: Completion) 
     
     /**
      * Ends the instance although calls in flight still hold it (the module's invalidation): they
@@ -834,7 +1063,8 @@ public convenience init(sink: EventSink) {
     /**
      * Answers `method` (a JavaScript API name such as `login`) with its parameters as a JSON
      * object, with `{"code","desc","data"?}` JSON. Never throws for API errors: every problem,
-     * a wrong parameter type included, is a code in the answer. Any executor may await it.
+     * a wrong parameter type included, is a code in the answer. Any executor may await it; its
+     * answer is not ordered with the events (see [`call_ordered`](Self::call_ordered)).
      */
 open func call(method: String, paramsJson: String)async  -> String  {
     return
@@ -851,6 +1081,23 @@ open func call(method: String, paramsJson: String)async  -> String  {
             errorHandler: nil
             
         )
+}
+    
+    /**
+     * Answers `method` (a JavaScript API name such as `login`) with its parameters as a JSON
+     * object through `completion`, in the core's order with the events. Returns at once. Never
+     * throws: every problem, a wrong parameter type included, is a code in the answer, and a
+     * panic here (a bug) answers 6022.
+     */
+open func callOrdered(method: String, paramsJson: String, completion: Completion)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_tim_ffi_fn_method_timbridge_call_ordered(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(method),
+        FfiConverterString.lower(paramsJson),
+        FfiConverterTypeCompletion_lower(completion),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -978,10 +1225,16 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_tim_ffi_checksum_method_completion_done() != 38431) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_tim_ffi_checksum_method_eventsink_on_event() != 12613) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_tim_ffi_checksum_method_timbridge_call() != 58980) {
+    if (uniffi_tim_ffi_checksum_method_timbridge_call() != 57900) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_tim_ffi_checksum_method_timbridge_call_ordered() != 8415) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_tim_ffi_checksum_method_timbridge_invalidate() != 43205) {
@@ -991,6 +1244,7 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitCompletion()
     uniffiCallbackInitEventSink()
     return InitializationResult.ok
 }()

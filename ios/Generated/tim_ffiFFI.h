@@ -243,11 +243,27 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_COMPLETION_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_COMPLETION_METHOD0
+typedef void (*UniffiCallbackInterfaceCompletionMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_EVENT_SINK_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_EVENT_SINK_METHOD0
 typedef void (*UniffiCallbackInterfaceEventSinkMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_COMPLETION
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_COMPLETION
+typedef struct UniffiVTableCallbackInterfaceCompletion {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceCompletionMethod0 _Nonnull done;
+} UniffiVTableCallbackInterfaceCompletion;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_EVENT_SINK
@@ -258,6 +274,26 @@ typedef struct UniffiVTableCallbackInterfaceEventSink {
     UniffiCallbackInterfaceEventSinkMethod0 _Nonnull onEvent;
 } UniffiVTableCallbackInterfaceEventSink;
 
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TIM_FFI_FN_CLONE_COMPLETION
+#define UNIFFI_FFIDEF_UNIFFI_TIM_FFI_FN_CLONE_COMPLETION
+uint64_t uniffi_tim_ffi_fn_clone_completion(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TIM_FFI_FN_FREE_COMPLETION
+#define UNIFFI_FFIDEF_UNIFFI_TIM_FFI_FN_FREE_COMPLETION
+void uniffi_tim_ffi_fn_free_completion(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TIM_FFI_FN_INIT_CALLBACK_VTABLE_COMPLETION
+#define UNIFFI_FFIDEF_UNIFFI_TIM_FFI_FN_INIT_CALLBACK_VTABLE_COMPLETION
+void uniffi_tim_ffi_fn_init_callback_vtable_completion(const UniffiVTableCallbackInterfaceCompletion* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TIM_FFI_FN_METHOD_COMPLETION_DONE
+#define UNIFFI_FFIDEF_UNIFFI_TIM_FFI_FN_METHOD_COMPLETION_DONE
+void uniffi_tim_ffi_fn_method_completion_done(uint64_t ptr, RustBuffer result_json, RustCallStatus *_Nonnull out_status
+);
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TIM_FFI_FN_CLONE_EVENTSINK
 #define UNIFFI_FFIDEF_UNIFFI_TIM_FFI_FN_CLONE_EVENTSINK
@@ -297,6 +333,11 @@ uint64_t uniffi_tim_ffi_fn_constructor_timbridge_new(uint64_t sink, RustCallStat
 #ifndef UNIFFI_FFIDEF_UNIFFI_TIM_FFI_FN_METHOD_TIMBRIDGE_CALL
 #define UNIFFI_FFIDEF_UNIFFI_TIM_FFI_FN_METHOD_TIMBRIDGE_CALL
 uint64_t uniffi_tim_ffi_fn_method_timbridge_call(uint64_t ptr, RustBuffer method, RustBuffer params_json
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TIM_FFI_FN_METHOD_TIMBRIDGE_CALL_ORDERED
+#define UNIFFI_FFIDEF_UNIFFI_TIM_FFI_FN_METHOD_TIMBRIDGE_CALL_ORDERED
+void uniffi_tim_ffi_fn_method_timbridge_call_ordered(uint64_t ptr, RustBuffer method, RustBuffer params_json, uint64_t completion, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TIM_FFI_FN_METHOD_TIMBRIDGE_INVALIDATE
@@ -564,6 +605,12 @@ void ffi_tim_ffi_rust_future_free_void(uint64_t handle
 void ffi_tim_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TIM_FFI_CHECKSUM_METHOD_COMPLETION_DONE
+#define UNIFFI_FFIDEF_UNIFFI_TIM_FFI_CHECKSUM_METHOD_COMPLETION_DONE
+uint16_t uniffi_tim_ffi_checksum_method_completion_done(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TIM_FFI_CHECKSUM_METHOD_EVENTSINK_ON_EVENT
 #define UNIFFI_FFIDEF_UNIFFI_TIM_FFI_CHECKSUM_METHOD_EVENTSINK_ON_EVENT
 uint16_t uniffi_tim_ffi_checksum_method_eventsink_on_event(void
@@ -573,6 +620,12 @@ uint16_t uniffi_tim_ffi_checksum_method_eventsink_on_event(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TIM_FFI_CHECKSUM_METHOD_TIMBRIDGE_CALL
 #define UNIFFI_FFIDEF_UNIFFI_TIM_FFI_CHECKSUM_METHOD_TIMBRIDGE_CALL
 uint16_t uniffi_tim_ffi_checksum_method_timbridge_call(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TIM_FFI_CHECKSUM_METHOD_TIMBRIDGE_CALL_ORDERED
+#define UNIFFI_FFIDEF_UNIFFI_TIM_FFI_CHECKSUM_METHOD_TIMBRIDGE_CALL_ORDERED
+uint16_t uniffi_tim_ffi_checksum_method_timbridge_call_ordered(void
     
 );
 #endif

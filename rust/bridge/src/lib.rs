@@ -14,10 +14,9 @@ use params::Params;
 use serde_json::{Value, json};
 use std::future::Future;
 use std::sync::{Arc, RwLock};
-use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use tim_core::{
-    ListenerId, LogLevel, Platform, SdkConfig, SdkEvent, TimError, TimManager, TimResult,
+    ListenerId, LogLevel, Platform, Request, SdkConfig, SdkEvent, TimError, TimManager, TimResult,
 };
 
 /// Tencent's codes, for host glue that answers a call the bridge cannot be asked (see
@@ -127,19 +126,23 @@ impl Bridge {
     }
 
     /// Answers one call with `{"code","desc","data"?}` JSON. Never fails: every problem is a code.
+    /// For a host that awaits answers on its own executor: the answer is not ordered with the
+    /// events (use [`call_with_callback`](Bridge::call_with_callback) for that).
     pub fn call(
         &self,
         method: &str,
         params_json: &str,
     ) -> impl Future<Output = String> + Send + 'static {
         let manager = self.manager.clone();
-        let (method, params_json) = (method.to_owned(), params_json.to_owned());
-        let closed = self.is_closed();
+        let asked = self.ask(method, params_json);
         async move {
-            if closed {
-                return error_json(code::SDK_NOT_INITIALIZED, "the SDK instance was closed");
+            match asked {
+                Ok(Asked::Now(value)) => result_json(Ok(value)),
+                Ok(Asked::Engine(request)) => {
+                    result_json(manager.ask(request).await.map(|()| Value::Null))
+                }
+                Err(e) => result_json(Err(e)),
             }
-            result_json(dispatch(&manager, &method, &params_json).await)
         }
     }
 
@@ -160,28 +163,43 @@ impl Bridge {
         })
     }
 
-    /// Answers one call and hands the JSON to `done`, for hosts that have no executor of their
-    /// own (JNI, N-API). Returns at once: a call the core answers from its snapshot or its
-    /// parameter checks (`getLoginStatus`, a wrong type) is answered on the caller's thread before
-    /// returning, with no thread hop; any other finishes on the core's runtime, which then calls
-    /// `done`.
+    /// Answers one call and hands the JSON to `done`, in the core's order: on a core thread, once
+    /// the sink has returned from every event emitted before the answer, and before it is called
+    /// with any event emitted after. A host that forwards events and answers to one thread as it
+    /// receives them (JNI, N-API, Swift) so delivers them in the order the core produced them,
+    /// whether the answer needed the engine (`login`) or not (`getLoginStatus`, a wrong type).
+    /// Returns at once; `done` must only pass the answer on and return.
     pub fn call_with_callback(
         &self,
         method: &str,
         params_json: &str,
         done: impl FnOnce(String) + Send + 'static,
     ) {
-        let mut answer = Box::pin(self.call(method, params_json));
-        let _runtime = tim_core::runtime().enter();
-        // A first poll with a no-op waker: a future that is not ready re-registers the task's
-        // real waker when the runtime polls it, so no wake-up is lost by moving it there.
-        let mut first_poll = Context::from_waker(Waker::noop());
-        match answer.as_mut().poll(&mut first_poll) {
-            Poll::Ready(json) => done(json),
-            Poll::Pending => {
-                tim_core::runtime().spawn(async move { done(answer.await) });
-            }
+        // An answer from the snapshot is read and queued in one step, as the engine publishes a
+        // status and queues its event.
+        self.manager
+            .atomically(|| match self.ask(method, params_json) {
+                Ok(Asked::Engine(request)) => self.manager.request(request, move |result| {
+                    done(result_json(result.map(|()| Value::Null)))
+                }),
+                Ok(Asked::Now(value)) => self.in_order(result_json(Ok(value)), done),
+                Err(e) => self.in_order(result_json(Err(e)), done),
+            });
+    }
+
+    fn in_order(&self, json: String, done: impl FnOnce(String) + Send + 'static) {
+        self.manager.in_order(move || done(json));
+    }
+
+    /// What `method` asks of the manager; `Err` for a closed bridge too.
+    fn ask(&self, method: &str, params_json: &str) -> TimResult<Asked> {
+        if self.is_closed() {
+            return Err(TimError::new(
+                code::SDK_NOT_INITIALIZED,
+                "the SDK instance was closed",
+            ));
         }
+        dispatch(&self.manager, method, params_json)
     }
 }
 
@@ -243,10 +261,18 @@ fn sdk_config(config: Option<Params<'_>>) -> TimResult<SdkConfig> {
     Ok(sdk)
 }
 
+/// What a call asks of the manager.
+enum Asked {
+    /// Answered already: `initSDK`, the status queries.
+    Now(Value),
+    /// For the engine to answer.
+    Engine(Request),
+}
+
 /// Checks the parameters of `method` and calls the manager.
-async fn dispatch(manager: &TimManager, method: &str, params_json: &str) -> TimResult<Value> {
+fn dispatch(manager: &TimManager, method: &str, params_json: &str) -> TimResult<Asked> {
     let params = Params::parse(method, params_json)?;
-    match method {
+    let value = match method {
         "initSDK" => {
             params.only(&["sdkAppID", "logLevel", "config"])?;
             let sdk_app_id = params.unsigned("sdkAppID")?;
@@ -268,17 +294,17 @@ async fn dispatch(manager: &TimManager, method: &str, params_json: &str) -> TimR
         }
         "unInitSDK" => {
             params.only(&[])?;
-            manager.un_init_sdk().await.map(|()| Value::Null)
+            return Ok(Asked::Engine(Request::UnInit));
         }
         "login" => {
             params.only(&["userID", "userSig"])?;
-            let user_id = params.string("userID")?;
-            let user_sig = params.string("userSig")?;
-            manager.login(user_id, user_sig).await.map(|()| Value::Null)
+            let user_id = params.string("userID")?.to_owned();
+            let user_sig = params.string("userSig")?.to_owned();
+            return Ok(Asked::Engine(Request::Login { user_id, user_sig }));
         }
         "logout" => {
             params.only(&[])?;
-            manager.logout().await.map(|()| Value::Null)
+            return Ok(Asked::Engine(Request::Logout));
         }
         "getLoginUser" => params
             .only(&[])
@@ -308,5 +334,6 @@ async fn dispatch(manager: &TimManager, method: &str, params_json: &str) -> TimR
             code::INVALID_PARAMETERS,
             format!("unknown method {other:?} (known: {})", METHODS.join(", ")),
         )),
-    }
+    };
+    value.map(Asked::Now)
 }

@@ -397,3 +397,153 @@ async fn close_ends_calls_in_flight_and_every_event_although_callers_hold_the_br
         None
     );
 }
+
+/// A host as the JNI, N-API and Swift glue are: events and answers handed to one queue, in the
+/// order the bridge hands them over. The sink holds one event type until the test releases it,
+/// and queues it only then, as a host still busy handing it over.
+struct OrderedHost {
+    bridge: Bridge,
+    queue: mpsc::UnboundedSender<String>,
+    handed_over: mpsc::UnboundedReceiver<String>,
+    holding: tokio::sync::oneshot::Receiver<()>,
+    release: std::sync::mpsc::Sender<()>,
+}
+
+impl OrderedHost {
+    fn holding(held: &'static str) -> OrderedHost {
+        let (queue, handed_over) = mpsc::unbounded_channel();
+        let (entered, holding) = tokio::sync::oneshot::channel();
+        let (release, released) = std::sync::mpsc::channel();
+        let gate = std::sync::Mutex::new((Some(entered), released));
+        let events = queue.clone();
+        let bridge = Bridge::new(Arc::new(move |json: String| {
+            let event: Value = serde_json::from_str(&json).unwrap();
+            let name = event["type"].as_str().unwrap().to_owned();
+            if name == held {
+                let mut gate = gate.lock().unwrap();
+                if let Some(entered) = gate.0.take() {
+                    let _ = entered.send(());
+                    let _ = gate.1.recv();
+                }
+            }
+            let _ = events.send(name);
+        }));
+        OrderedHost {
+            bridge,
+            queue,
+            handed_over,
+            holding,
+            release,
+        }
+    }
+
+    /// Calls `method`; its answer is queued as `method code data`.
+    fn call(&self, method: &str, params: Value) {
+        let queue = self.queue.clone();
+        let method = method.to_owned();
+        self.bridge
+            .call_with_callback(&method.clone(), &params.to_string(), move |json| {
+                let answer: Value = serde_json::from_str(&json).unwrap();
+                let _ = queue.send(format!("{method} {} {}", answer["code"], answer["data"]));
+            });
+    }
+
+    /// Waits until the sink holds its event.
+    async fn held(&mut self) {
+        tokio::time::timeout(WAIT, &mut self.holding)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+
+    /// The next `n` entries of the queue.
+    async fn next(&mut self, n: usize) -> Vec<String> {
+        let mut entries = Vec::new();
+        while entries.len() < n {
+            let entry = tokio::time::timeout(WAIT, self.handed_over.recv());
+            entries.push(entry.await.unwrap().unwrap());
+        }
+        entries
+    }
+}
+
+/// Logs `user` in on a second device: the server kicks the first.
+async fn kick_from_another_device(url: &str, user: &str) -> Host {
+    let other = Host::new();
+    other.init(url).await;
+    let login = other
+        .call("login", json!({ "userID": user, "userSig": ticket(user) }))
+        .await;
+    assert_eq!(code(&login), 0, "{login}");
+    other
+}
+
+#[tokio::test]
+async fn answers_made_while_an_event_is_being_handed_over_come_after_it() {
+    let server = server().await;
+    let url = server.url();
+    let mut host = OrderedHost::holding("onKickedOffline");
+    host.call(
+        "initSDK",
+        json!({ "sdkAppID": APP, "logLevel": 5, "config": { "serverUrl": url } }),
+    );
+    host.call(
+        "login",
+        json!({ "userID": "carol", "userSig": ticket("carol") }),
+    );
+    assert_eq!(
+        host.next(4).await,
+        [
+            "initSDK 0 true",
+            "onConnecting",
+            "onConnectSuccess",
+            "login 0 null"
+        ]
+    );
+    let _other = kick_from_another_device(&url, "carol").await;
+    host.held().await;
+    // The kick is on its way to the host: every answer made now, whether the engine gives it
+    // or the bridge (a status read, a parameter refused), comes behind it.
+    host.call("getLoginStatus", json!({}));
+    host.call("getLoginUser", json!({}));
+    host.call("getServerTime", json!({}));
+    host.call("login", json!({ "userID": 7 }));
+    host.call("logout", json!({}));
+    host.release.send(()).unwrap();
+    let answers = host.next(6).await;
+    assert_eq!(answers[0], "onKickedOffline");
+    assert_eq!(answers[1], "getLoginStatus 0 3");
+    assert_eq!(answers[2], "getLoginUser 0 \"\"");
+    assert!(answers[3].starts_with("getServerTime 6014"), "{answers:?}");
+    assert!(answers[4].starts_with("login 6017"), "{answers:?}");
+    assert!(answers[5].starts_with("logout "), "{answers:?}");
+}
+
+#[tokio::test]
+async fn an_answer_comes_before_the_events_emitted_after_it() {
+    let server = server().await;
+    let url = server.url();
+    let mut host = OrderedHost::holding("onConnectSuccess");
+    host.call(
+        "initSDK",
+        json!({ "sdkAppID": APP, "logLevel": 5, "config": { "serverUrl": url } }),
+    );
+    host.call(
+        "login",
+        json!({ "userID": "dave", "userSig": ticket("dave") }),
+    );
+    host.held().await;
+    // The login's answer is queued behind its onConnectSuccess; the kick comes after both.
+    let _other = kick_from_another_device(&url, "dave").await;
+    host.release.send(()).unwrap();
+    assert_eq!(
+        host.next(5).await,
+        [
+            "initSDK 0 true",
+            "onConnecting",
+            "onConnectSuccess",
+            "login 0 null",
+            "onKickedOffline"
+        ]
+    );
+}

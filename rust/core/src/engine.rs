@@ -13,11 +13,11 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tim_protocol::{ClientFrame, LoginRequest, LoginResult, Platform, ServerFrame};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::time::{Instant, Interval, MissedTickBehavior, interval_at, sleep_until, timeout_at};
 
-/// The answer to a command.
-pub type Reply = oneshot::Sender<TimResult<()>>;
+/// The answer to a command, handed over behind the events emitted before it.
+pub type Reply = crate::events::Answer;
 
 /// What the manager asks of the engine.
 pub enum Command {
@@ -261,15 +261,28 @@ impl Engine {
     }
 
     fn publish(&self, status: LoginStatus, offset_ms: Option<i64>) {
-        let mut snapshot = self.snapshot.lock().unwrap_or_else(|e| e.into_inner());
-        snapshot.status = status;
-        snapshot.user_id = match (status, &self.account) {
-            (LoginStatus::LoggedIn, Some(account)) => account.user_id.clone(),
-            _ => String::new(),
-        };
-        if offset_ms.is_some() {
-            snapshot.server_offset_ms = offset_ms;
-        }
+        self.publish_with(status, offset_ms, None);
+    }
+
+    /// Publishes the status with the event that announces it, both under the queue's order lock
+    /// ([`EventSender::atomically`]): a call that reads the new status answers behind the event
+    /// (a host never sees status 3 before `onKickedOffline`), one that read the old status
+    /// answers before it, and a listener that reads the status in the event finds the new one.
+    fn publish_with(&self, status: LoginStatus, offset_ms: Option<i64>, event: Option<SdkEvent>) {
+        self.events.atomically(|| {
+            let mut snapshot = self.snapshot.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(event) = event {
+                self.events.emit(event);
+            }
+            snapshot.status = status;
+            snapshot.user_id = match (status, &self.account) {
+                (LoginStatus::LoggedIn, Some(account)) => account.user_id.clone(),
+                _ => String::new(),
+            };
+            if offset_ms.is_some() {
+                snapshot.server_offset_ms = offset_ms;
+            }
+        });
     }
 
     fn status(&self) -> LoginStatus {
@@ -284,7 +297,7 @@ impl Engine {
     fn resolve_waiters(&mut self, result: &TimResult<()>) {
         let renewals = self.renewals.take_all().into_iter().map(|r| r.reply);
         for waiter in self.waiters.drain(..).chain(renewals).collect::<Vec<_>>() {
-            self.events.reply(waiter, result.clone());
+            waiter.send(result.clone());
         }
     }
 
@@ -426,7 +439,7 @@ impl Engine {
                     Err(_) => {
                         // The connection is gone: the reconnect presents the ticket.
                         account.user_sig = user_sig;
-                        self.events.reply(reply, Ok(()));
+                        reply.send(Ok(()));
                         self.connection_lost();
                     }
                 }
@@ -435,7 +448,7 @@ impl Engine {
                 // Reconnecting (the next attempt presents it), or a server of protocol 1 (the
                 // session moves to it when the old ticket expires, by a reconnect).
                 account.user_sig = user_sig;
-                self.events.reply(reply, Ok(()));
+                reply.send(Ok(()));
             }
         }
     }
@@ -451,13 +464,12 @@ impl Engine {
         self.account = None;
         self.publish(LoginStatus::LoggedOut, None);
         let connection = self.connection.take();
-        let events = self.events.clone();
         tokio::spawn(async move {
             if let Some(connection) = connection {
                 connection.logout().await;
             }
             if let Some(reply) = reply {
-                events.reply(reply, Ok(()));
+                reply.send(Ok(()));
             }
         });
     }
@@ -468,8 +480,7 @@ impl Engine {
         self.attempt = None;
         self.retry_at = None;
         self.account = None;
-        self.publish(LoginStatus::LoggedOut, None);
-        self.events.emit(event);
+        self.publish_with(LoginStatus::LoggedOut, None, Some(event));
         self.resolve_waiters(&Err(TimError::new(
             code::LOGGED_OUT_BEFORE_LOGIN_FINISHED,
             "logged out before the server answered the new UserSig",
@@ -509,8 +520,11 @@ impl Engine {
                 self.backoff.reset();
                 self.ping_unanswered = false;
                 self.heartbeat.reset();
-                self.publish(LoginStatus::LoggedIn, Some(offset));
-                self.events.emit(SdkEvent::ConnectSuccess);
+                self.publish_with(
+                    LoginStatus::LoggedIn,
+                    Some(offset),
+                    Some(SdkEvent::ConnectSuccess),
+                );
                 log::info!("logged in (session {})", result.session_id);
                 self.resolve_waiters(&Ok(()));
             }
@@ -648,7 +662,7 @@ impl Engine {
                 desc,
             ))
         };
-        self.events.reply(renewal.reply, answer);
+        renewal.reply.send(answer);
     }
 
     /// Sends a heartbeat, or declares the connection dead when the last one went unanswered:

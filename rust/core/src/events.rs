@@ -2,17 +2,20 @@
 //! hands them to the listeners in order, off the core's worker threads, with no lock held, and
 //! survives listeners that panic. A slow listener delays later events, never the core.
 //!
-//! The answers to calls go through the same queue: a call's answer is sent once the listeners
-//! have returned from every event emitted before it, so a host that forwards events and answers
-//! to one thread in the order it receives them (as each host does) delivers a login's
-//! `onConnecting` and `onConnectSuccess` before its result.
+//! The answers to calls go through the same queue: an [`Answer`] is handed over by the dispatcher
+//! itself, once the listeners have returned from every event queued before it and before any
+//! event queued after it. A host that takes its answers as callbacks
+//! ([`TimManager::request`](crate::TimManager::request), [`TimManager::in_order`](crate::TimManager::in_order))
+//! and forwards them and the events to one thread as it receives them therefore delivers them in
+//! the order the core produced them: a login's `onConnecting` and `onConnectSuccess` before its
+//! result, and an `onKickedOffline` before the answer of any call made after it.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
-use crate::error::TimResult;
+use crate::error::{TimError, TimResult, code};
 
 /// An event of `V2TimSDKListener`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,26 +137,82 @@ impl Listeners {
     }
 }
 
-/// What the queue carries: an event for the listeners, or the answer to a call.
+/// Something the dispatcher runs in the queue's order: an answer handed to its caller.
+type Handover = Box<dyn FnOnce() + Send>;
+
+/// What the queue carries: an event for the listeners, or an answer for its caller.
 enum Delivery {
     Event(SdkEvent),
-    Reply(oneshot::Sender<TimResult<()>>, TimResult<()>),
+    Answer(Handover),
 }
 
-/// The engine's end of the event queue.
+/// The manager's end of its event queue, shared with its engines.
 #[derive(Clone)]
-pub struct EventSender(mpsc::UnboundedSender<Delivery>);
+pub struct EventSender(mpsc::UnboundedSender<Delivery>, Arc<Mutex<()>>);
 
 impl EventSender {
+    /// Runs `f` while no status change is being published with its event (the engine publishes
+    /// under the same lock): a status that `f` reads and an answer that `f` queues keep their
+    /// order with the event announcing that status. `f` must not wait for anything.
+    pub fn atomically<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _order = self.1.lock().unwrap_or_else(|e| e.into_inner());
+        f()
+    }
+
     /// Queues an event; never blocks.
     pub fn emit(&self, event: SdkEvent) {
         log::debug!("event {}", event.name());
         let _ = self.0.send(Delivery::Event(event));
     }
 
-    /// Answers a call once the listeners have had every event queued before; never blocks.
-    pub fn reply(&self, reply: oneshot::Sender<TimResult<()>>, result: TimResult<()>) {
-        let _ = self.0.send(Delivery::Reply(reply, result));
+    /// Queues `handover`, to run once the listeners have returned from every event queued
+    /// before it; never blocks. Should the dispatcher be gone (the runtime shutting down), it
+    /// runs here and now: a caller is never left without its answer.
+    pub fn in_order(&self, handover: impl FnOnce() + Send + 'static) {
+        if let Err(mpsc::error::SendError(Delivery::Answer(handover))) =
+            self.0.send(Delivery::Answer(Box::new(handover)))
+        {
+            handover();
+        }
+    }
+
+    /// An answer for `caller`, handed over in the queue's order.
+    pub fn answer(&self, caller: impl FnOnce(TimResult<()>) + Send + 'static) -> Answer {
+        Answer {
+            caller: Some(Box::new(caller)),
+            queue: self.clone(),
+        }
+    }
+}
+
+/// Where the answer to one call goes. The dispatcher hands it over at its place in the queue, on
+/// a core thread: the caller must only pass it on (to a channel, its own thread's queue) and
+/// return. Dropped without an answer (an engine that stops before answering, an `unInitSDK`
+/// racing with the call), it answers 7009, in the queue's order too.
+pub struct Answer {
+    caller: Option<Box<dyn FnOnce(TimResult<()>) + Send>>,
+    queue: EventSender,
+}
+
+impl Answer {
+    /// Queues the answer behind every event emitted so far.
+    pub fn send(mut self, result: TimResult<()>) {
+        self.queue_with(result);
+    }
+
+    fn queue_with(&mut self, result: TimResult<()>) {
+        if let Some(caller) = self.caller.take() {
+            self.queue.in_order(move || caller(result));
+        }
+    }
+}
+
+impl Drop for Answer {
+    fn drop(&mut self) {
+        self.queue_with(Err(TimError::new(
+            code::INTERRUPTED,
+            "interrupted by unInitSDK",
+        )));
     }
 }
 
@@ -164,8 +223,11 @@ pub fn start_dispatcher(listeners: Arc<Listeners>) -> EventSender {
         while let Some(delivery) = rx.recv().await {
             let event = match delivery {
                 Delivery::Event(event) => event,
-                Delivery::Reply(reply, result) => {
-                    let _ = reply.send(result);
+                Delivery::Answer(handover) => {
+                    // Here, not on the blocking pool: a caller only passes the answer on.
+                    if std::panic::catch_unwind(AssertUnwindSafe(handover)).is_err() {
+                        log::error!("an answer's caller panicked");
+                    }
                     continue;
                 }
             };
@@ -183,5 +245,5 @@ pub fn start_dispatcher(listeners: Arc<Listeners>) -> EventSender {
             let _ = delivered.await;
         }
     });
-    EventSender(tx)
+    EventSender(tx, Arc::default())
 }

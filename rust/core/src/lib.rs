@@ -39,7 +39,7 @@ mod transport;
 pub use config::{LogLevel, SdkConfig};
 pub use error::{TimError, TimResult, code};
 pub use events::{ListenerId, SdkEvent, SdkListener};
-pub use manager::TimManager;
+pub use manager::{Request, TimManager};
 pub use runtime::runtime;
 pub use status::LoginStatus;
 pub use tim_protocol::Platform;

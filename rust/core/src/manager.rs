@@ -4,7 +4,7 @@
 use crate::config::{LogLevel, SdkConfig};
 use crate::engine::{Command, Engine, Identity, SharedSnapshot};
 use crate::error::{TimError, TimResult, code};
-use crate::events::{ListenerId, Listeners, SdkListener, start_dispatcher};
+use crate::events::{EventSender, ListenerId, Listeners, SdkListener, start_dispatcher};
 use crate::status::LoginStatus;
 use crate::transport::Endpoint;
 use std::sync::{Arc, Mutex};
@@ -17,6 +17,25 @@ pub struct TimManager {
     engine: Mutex<Option<EngineHandle>>,
     snapshot: SharedSnapshot,
     listeners: Arc<Listeners>,
+    /// The one queue of events and answers, for every engine this manager starts: events of an
+    /// engine being uninitialised come before the answers of calls made after.
+    events: EventSender,
+}
+
+/// A call that the engine answers, for [`TimManager::request`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// [`TimManager::login`].
+    Login {
+        /// The account.
+        user_id: String,
+        /// Its ticket.
+        user_sig: String,
+    },
+    /// [`TimManager::logout`].
+    Logout,
+    /// [`TimManager::un_init_sdk`].
+    UnInit,
 }
 
 struct EngineHandle {
@@ -33,10 +52,12 @@ impl Default for TimManager {
 impl TimManager {
     /// A manager that is not initialised yet.
     pub fn new() -> Self {
+        let listeners = Arc::new(Listeners::default());
         TimManager {
             engine: Mutex::new(None),
             snapshot: SharedSnapshot::default(),
-            listeners: Arc::new(Listeners::default()),
+            events: start_dispatcher(listeners.clone()),
+            listeners,
         }
     }
 
@@ -93,9 +114,14 @@ impl TimManager {
             connect_timeout: config.connect_timeout,
             request_timeout: config.request_timeout,
         };
-        let events = start_dispatcher(self.listeners.clone());
         let (commands, receiver) = mpsc::unbounded_channel();
-        let task = Engine::new(identity, endpoint, &config, self.snapshot.clone(), events);
+        let task = Engine::new(
+            identity,
+            endpoint,
+            &config,
+            self.snapshot.clone(),
+            self.events.clone(),
+        );
         crate::runtime::runtime().spawn(task.run(receiver));
         log::info!(
             "initialised for app {sdk_app_id}, server {}",
@@ -111,32 +137,86 @@ impl TimManager {
     /// `unInitSDK`: logs out, interrupts a login under way (it answers 7009), and releases the
     /// engine. Succeeds when not initialised.
     pub async fn un_init_sdk(&self) -> TimResult<()> {
-        let handle = self.lock_engine().take();
-        match handle {
-            Some(handle) => Self::ask(&handle.commands, Command::UnInit).await,
-            None => Ok(()),
-        }
+        self.ask(Request::UnInit).await
     }
 
     /// `login`: logs in `user_id` with its ticket. See the crate docs for joins, switches and
     /// what each failure answers.
     pub async fn login(&self, user_id: &str, user_sig: &str) -> TimResult<()> {
-        let commands = self.commands()?;
-        tim_protocol::validate_user_id(user_id)
-            .map_err(|e| TimError::new(code::INVALID_IDENTIFIER, e))?;
         let (user_id, user_sig) = (user_id.to_owned(), user_sig.to_owned());
-        Self::ask(&commands, |reply| Command::Login {
-            user_id,
-            user_sig,
-            reply,
-        })
-        .await
+        self.ask(Request::Login { user_id, user_sig }).await
     }
 
     /// `logout`: logs out on the server; a login under way answers 6023.
     pub async fn logout(&self) -> TimResult<()> {
-        let commands = self.commands()?;
-        Self::ask(&commands, Command::Logout).await
+        self.ask(Request::Logout).await
+    }
+
+    /// [`request`](Self::request)'s answer, awaited.
+    pub async fn ask(&self, request: Request) -> TimResult<()> {
+        let (reply, answer) = oneshot::channel();
+        self.request(request, move |result| {
+            let _ = reply.send(result);
+        });
+        // The `Answer` answers even when dropped, so the sender is never dropped unanswered.
+        answer
+            .await
+            .unwrap_or_else(|_| Err(TimError::new(code::INTERRUPTED, "interrupted by unInitSDK")))
+    }
+
+    /// [`login`](Self::login), [`logout`](Self::logout) or [`un_init_sdk`](Self::un_init_sdk) for
+    /// a host that takes answers as callbacks: `answer` runs on a core thread, once the
+    /// listeners have returned from every event emitted before the answer and before any
+    /// emitted after it, so a host forwarding both to one thread keeps the core's order. It
+    /// must only pass the answer on and return. Returns at once.
+    pub fn request(&self, request: Request, answer: impl FnOnce(TimResult<()>) + Send + 'static) {
+        let answer = self.events.answer(answer);
+        match request {
+            Request::UnInit => {
+                let handle = self.lock_engine().take();
+                match handle {
+                    Some(handle) => Self::command(&handle.commands, Command::UnInit(answer)),
+                    None => answer.send(Ok(())),
+                }
+            }
+            Request::Logout => match self.commands() {
+                Ok(commands) => Self::command(&commands, Command::Logout(answer)),
+                Err(e) => answer.send(Err(e)),
+            },
+            Request::Login { user_id, user_sig } => {
+                let commands = self.commands().and_then(|commands| {
+                    tim_protocol::validate_user_id(&user_id)
+                        .map_err(|e| TimError::new(code::INVALID_IDENTIFIER, e))?;
+                    Ok(commands)
+                });
+                match commands {
+                    Ok(commands) => Self::command(
+                        &commands,
+                        Command::Login {
+                            user_id,
+                            user_sig,
+                            reply: answer,
+                        },
+                    ),
+                    Err(e) => answer.send(Err(e)),
+                }
+            }
+        }
+    }
+
+    /// Runs `handover` once the listeners have returned from every event emitted so far, and
+    /// before any emitted later: for a host's answers that need no engine (a status query, a
+    /// parameter refused), so that they keep their place among the events too. Returns at once.
+    pub fn in_order(&self, handover: impl FnOnce() + Send + 'static) {
+        self.events.in_order(handover);
+    }
+
+    /// Runs `f` while the engine publishes no status change: a host that reads the status and
+    /// queues its answer ([`in_order`](Self::in_order)) in `f` gets an answer in its exact place
+    /// among the events (status 1 before the `onKickedOffline` that ends it, 3 after). `f` must
+    /// only read and queue, never wait.
+    pub fn atomically<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.events.atomically(f)
     }
 
     /// `getLoginUser`: the logged-in UserID, or "" when not logged in.
@@ -213,15 +293,9 @@ impl TimManager {
             .clone()
     }
 
-    /// Sends a command and waits for its answer. An engine that stops before answering (an
-    /// `un_init_sdk` racing with this call) answers 7009.
-    async fn ask(
-        commands: &mpsc::UnboundedSender<Command>,
-        command: impl FnOnce(oneshot::Sender<TimResult<()>>) -> Command,
-    ) -> TimResult<()> {
-        let (reply, answer) = oneshot::channel();
-        let interrupted = || TimError::new(code::INTERRUPTED, "interrupted by unInitSDK");
-        commands.send(command(reply)).map_err(|_| interrupted())?;
-        answer.await.unwrap_or_else(|_| Err(interrupted()))
+    /// Sends a command to the engine. An engine that stopped drops it, and its answer then
+    /// answers 7009 (an `un_init_sdk` racing with the call).
+    fn command(commands: &mpsc::UnboundedSender<Command>, command: Command) {
+        let _ = commands.send(command);
     }
 }

@@ -3,12 +3,13 @@
 //! - Handles are numbers in a registry, not pointers: a stale, doubled or made-up handle from Java
 //!   finds nothing and answers code 6013; it can never reach freed memory.
 //! - `call` hands the request to [`Bridge::call_with_callback`] and returns at once; the core
-//!   answers on its own thread through the Java `Sink`. Only calls that cannot reach the core (no
+//!   answers on its own thread through the Java `Sink`, in its order with the events (an answer
+//!   after every event emitted before it, and before any emitted after). Only calls that cannot reach the core (no
 //!   such handle, a null string, a panic here) are answered by `call`'s return value, since the
 //!   first of these has no sink to answer through.
 //! - No panic unwinds into the JVM: every export runs inside `EnvUnowned::with_env` (which catches
 //!   panics), `call` catches its own to answer 6022, and sink deliveries catch theirs. A call
-//!   handed to the core is answered exactly once, 6022 if it panics there ([`Reply`]).
+//!   handed to the core is answered exactly once, 6022 if it panics there ([`AnswerOnce`]).
 //! - No lock is held while Java runs: the registry lock only covers map operations.
 
 use std::collections::HashMap;
@@ -17,6 +18,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 
+use crate::AnswerOnce;
 use jni::errors::{LogErrorAndDefault, Result as JniResult};
 use jni::objects::{JClass, JObject, JString};
 use jni::refs::{Global, LoaderContext};
@@ -31,10 +33,6 @@ bind_java_type! {
         fn on_result(request_id: jlong, result_json: JString),
     },
 }
-
-/// Answer to a call that failed inside this library (a panic, i.e. a bug here): Tencent's
-/// ERR_IO_OPERATION_FAILED, its code for a local failure that is not the network's.
-pub(crate) const INTERNAL_FAILURE: i32 = code::IO_OPERATION_FAILED;
 
 /// A Java `TimNative.Sink`, called from the core's threads.
 struct Sink {
@@ -161,22 +159,20 @@ pub extern "system" fn Java_com_timrs_TimNative_nativeCall<'local>(
         }))
         .unwrap_or_else(|_| {
             Err(error_json(
-                INTERNAL_FAILURE,
+                crate::INTERNAL_FAILURE,
                 "TimNative.call: internal failure in tim_ffi",
             ))
         });
         match call {
             Ok(call) => {
-                // From here on the sink answers, even after a panic (see `Reply`); with_env's
-                // catch then returns null, as for any call that reached the core.
-                let reply = Reply {
-                    sink: Some(call.instance.sink.clone()),
-                    request_id,
-                };
+                // From here on the sink answers, even after a panic (see `AnswerOnce`);
+                // with_env's catch then returns null, as for any call that reached the core.
+                let sink = call.instance.sink.clone();
+                let reply = AnswerOnce::new(move |json| sink.on_result(request_id, &json));
                 call.instance.bridge.call_with_callback(
                     &call.method,
                     &call.params_json,
-                    move |result_json| reply.send(&result_json),
+                    move |result_json| reply.send(result_json),
                 );
                 Ok(JString::null())
             }
@@ -215,31 +211,6 @@ impl Call {
             method: java_string(env, method, "method")?,
             params_json: java_string(env, params_json, "paramsJson")?,
         })
-    }
-}
-
-/// The promise of one `onResult`. Should the core's task panic, or be dropped, before answering,
-/// dropping this answers 6022 instead: a Java caller never waits forever (a promise that never
-/// settles is the top complaint about Tencent's own plugin).
-struct Reply {
-    sink: Option<Arc<Sink>>,
-    request_id: jlong,
-}
-
-impl Reply {
-    fn send(mut self, result_json: &str) {
-        if let Some(sink) = self.sink.take() {
-            sink.on_result(self.request_id, result_json);
-        }
-    }
-}
-
-impl Drop for Reply {
-    fn drop(&mut self) {
-        if let Some(sink) = self.sink.take() {
-            let answer = error_json(INTERNAL_FAILURE, "internal failure in tim-core");
-            sink.on_result(self.request_id, &answer);
-        }
     }
 }
 

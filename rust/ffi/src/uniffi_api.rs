@@ -1,11 +1,12 @@
 //! UniFFI exports: the bridge for Swift (iOS), and for Kotlin and Python on a host.
 //!
 //! The surface is the bridge's and nothing more (docs/architecture.md, "one bridge surface"): a [`TimBridge`] object
-//! made with an [`EventSink`] the host implements, and one async [`TimBridge::call`] that takes
-//! and returns JSON text. Bindings are generated from the built library by
+//! made with an [`EventSink`] the host implements, and a call that takes and returns JSON text:
+//! [`TimBridge::call_ordered`], whose answer reaches a [`Completion`] in the core's order with
+//! the events (what the iOS module uses), or the async [`TimBridge::call`] for any executor. Bindings are generated from the built library by
 //! `scripts/gen-bindings.sh`; adding an API method never changes this file.
 
-use crate::jni::INTERNAL_FAILURE;
+use crate::{AnswerOnce, INTERNAL_FAILURE};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::task::Poll;
@@ -25,6 +26,18 @@ use tim_bridge::{Bridge, error_json};
 pub trait EventSink: Send + Sync {
     /// One event.
     fn on_event(&self, event_json: String);
+}
+
+/// Receives the answer to one [`TimBridge::call_ordered`], `{"code","desc","data"?}` JSON text.
+///
+/// Called once, on a core thread, after the [`EventSink`] has returned from every event emitted
+/// before the answer and before it is called with any emitted after. An implementation hands the
+/// text to the same thread (queue) as the events and returns at once: the host then sees answers
+/// and events in the order the core produced them.
+#[uniffi::export(foreign)]
+pub trait Completion: Send + Sync {
+    /// The answer.
+    fn done(&self, result_json: String);
 }
 
 /// One SDK instance (a manager) behind the JSON surface. Each object is a separate device as
@@ -55,8 +68,30 @@ impl TimBridge {
     }
 
     /// Answers `method` (a JavaScript API name such as `login`) with its parameters as a JSON
+    /// object through `completion`, in the core's order with the events. Returns at once. Never
+    /// throws: every problem, a wrong parameter type included, is a code in the answer, and a
+    /// panic here (a bug) answers 6022.
+    pub fn call_ordered(
+        &self,
+        method: String,
+        params_json: String,
+        completion: Arc<dyn Completion>,
+    ) {
+        let answer = AnswerOnce::new(move |json| completion.done(json));
+        let call = AssertUnwindSafe(|| {
+            self.bridge
+                .call_with_callback(&method, &params_json, move |json| answer.send(json))
+        });
+        // Unwinding drops `answer`, which then answers 6022.
+        if catch_unwind(call).is_err() {
+            log::error!("TimBridge.callOrdered({method}) panicked");
+        }
+    }
+
+    /// Answers `method` (a JavaScript API name such as `login`) with its parameters as a JSON
     /// object, with `{"code","desc","data"?}` JSON. Never throws for API errors: every problem,
-    /// a wrong parameter type included, is a code in the answer. Any executor may await it.
+    /// a wrong parameter type included, is a code in the answer. Any executor may await it; its
+    /// answer is not ordered with the events (see [`call_ordered`](Self::call_ordered)).
     pub async fn call(&self, method: String, params_json: String) -> String {
         // Polled by the host's executor: 34 us per call from Python against 48 us for spawning
         // onto the runtime and awaiting the handle, and the gap grows with load

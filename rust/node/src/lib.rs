@@ -3,8 +3,11 @@
 //! The glue only marshals strings and schedules callbacks (docs/architecture.md): every
 //! parameter rule, state and error code lives in the bridge and the core. A call runs on the
 //! core's runtime; its answer and every event reach the JavaScript thread through one
-//! thread-safe function, in the order the core produced them, so a login's `onConnectSuccess`
-//! is handed to the listener before the login's promise settles, and no core thread ever waits
+//! thread-safe function, in the order the core produced them, and JavaScript gets them one per
+//! macrotask, so that everything a delivery sets off (the `await` chains behind a promise it
+//! settles, several microtasks deep) has run before the next delivery: a login's
+//! `onConnectSuccess` is handed to the listener before the login's promise settles, the code
+//! after `await login(...)` runs before a later `onKickedOffline`, and no core thread ever waits
 //! for the JavaScript thread.
 //!
 //! ```js
@@ -13,15 +16,31 @@
 //! bridge.destroy();
 //! ```
 
-use napi::JsDeferred;
-use napi::bindgen_prelude::{Either, Env, Function, FunctionRef, Object, Result, Status, Unknown};
+use napi::bindgen_prelude::{
+    Either, Env, Function, FunctionRef, JsObjectValue, Object, Result, Status, Unknown,
+};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
 use tim_bridge::{Bridge, code, error_json};
 
-/// Settles a call's promise with its answer.
-type Answer = JsDeferred<String, Box<dyn FnOnce(Env) -> Result<String> + Send>>;
+/// Settles a call's promise with its answer, when called on the JavaScript thread. Not napi's
+/// deferred: that settles through a thread-safe function of its own, so an answer handed over
+/// before an event would settle after it.
+type Answer = FunctionRef<String, ()>;
+
+/// Makes a promise and the function that settles it, for [`NativeBridge::call`]. Until settled,
+/// the promise holds Node's event loop open (a timer that never fires), as the channel does not:
+/// a script awaiting a call at its top level waits for the answer.
+const WITH_RESOLVER: &str = "() => {
+  const held = setInterval(() => {}, 0x7fffffff);
+  let settle;
+  const promise = new Promise((resolve) => {
+    settle = (json) => { clearInterval(held); resolve(json); };
+  });
+  return { promise, resolve: settle };
+}";
 
 /// What travels from the core to the JavaScript thread, in the order the core produced it.
 enum Delivery {
@@ -31,12 +50,23 @@ enum Delivery {
     Answer(Answer, String),
 }
 
+/// Deliveries that reached the JavaScript thread and wait for their macrotask, oldest first.
+type Inbox = Arc<Mutex<VecDeque<Delivery>>>;
+
+/// Makes the channel's target from the function that hands over the oldest delivery: each
+/// delivery through the channel schedules one macrotask (`setImmediate`, in order), so that Node
+/// runs every microtask between two deliveries. Within one batch of the channel it does not:
+/// a promise settled there would resume its `await`s only after later events had been handed
+/// to the listener.
+const SCHEDULE_EACH: &str = "(deliverOldest) => () => { setImmediate(deliverOldest); }";
+
 /// The one ordered channel to the JavaScript thread. Weak (the last `true`): it never keeps
 /// Node's event loop alive by itself, so an instance that was never initialised, or whose
 /// `initSDK` failed, cannot hold a process open. Whether an initialised SDK keeps the process
 /// alive is the package's choice (its Node entry holds the loop from a successful `initSDK` to
-/// `unInitSDK`). A pending call keeps the loop alive through its promise until answered. Not
-/// callee-handled (the `false`): deliveries carry no error-first argument.
+/// `unInitSDK`). A pending call keeps the loop alive through its promise until answered
+/// ([`WITH_RESOLVER`]). Not callee-handled (the `false`): deliveries carry no error-first
+/// argument.
 type Channel = ThreadsafeFunction<Delivery, (), (), Status, false, true>;
 
 /// An argument from JavaScript: a string, or anything else (answered with 6017, not a throw).
@@ -49,6 +79,8 @@ pub struct NativeBridge {
     bridge: Option<Bridge>,
     /// Where events and answers go, in order.
     channel: Arc<Channel>,
+    /// [`WITH_RESOLVER`], compiled once.
+    with_resolver: FunctionRef<(), Object<'static>>,
 }
 
 /// The 6017 answer for an argument of `call` that is not a string, naming what it was.
@@ -70,18 +102,39 @@ impl NativeBridge {
     #[napi(constructor, strict)]
     pub fn new(env: Env, on_event: Function<'_, String, ()>) -> Result<Self> {
         let on_event: FunctionRef<String, ()> = on_event.create_ref()?;
-        // The channel's own target does nothing: each delivery is handled in its callback, on
-        // the JavaScript thread, where events call `on_event` and answers settle their promise.
-        let target = env.create_function_from_closure::<(), (), _>("timDeliver", |_| Ok(()))?;
-        let channel: Channel = target
+        let inbox = Inbox::default();
+        let oldest = inbox.clone();
+        // On the JavaScript thread, in its own macrotask: events call `on_event` and answers
+        // settle their promise.
+        let deliver_oldest =
+            env.create_function_from_closure::<(), (), _>("timDeliverOldest", move |ctx| {
+                let delivery = oldest
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .pop_front();
+                match delivery {
+                    Some(Delivery::Event(json)) => on_event.borrow_back(ctx.env)?.call(json)?,
+                    Some(Delivery::Answer(answer, json)) => {
+                        answer.borrow_back(ctx.env)?.call(json)?
+                    }
+                    None => {}
+                }
+                Ok(())
+            })?;
+        let schedule_each: Function<'_, Function<'_, (), ()>, Function<'_, (), ()>> =
+            env.run_script(SCHEDULE_EACH)?;
+        let schedule = schedule_each.call(deliver_oldest)?;
+        // The channel's callback queues each delivery in the inbox, in the channel's order; the
+        // target then schedules its macrotask.
+        let channel: Channel = schedule
             .build_threadsafe_function::<Delivery>()
             .callee_handled::<false>()
             .weak::<true>()
             .build_callback(move |delivery| {
-                match delivery.value {
-                    Delivery::Event(json) => on_event.borrow_back(&delivery.env)?.call(json)?,
-                    Delivery::Answer(answer, json) => answer.resolve(Box::new(move |_| Ok(json))),
-                }
+                inbox
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push_back(delivery.value);
                 Ok(())
             })?;
         let channel = Arc::new(channel);
@@ -95,9 +148,11 @@ impl NativeBridge {
                 ThreadsafeFunctionCallMode::NonBlocking,
             );
         }));
+        let with_resolver: Function<'_, (), Object<'static>> = env.run_script(WITH_RESOLVER)?;
         Ok(NativeBridge {
             bridge: Some(bridge),
             channel,
+            with_resolver: with_resolver.create_ref()?,
         })
     }
 
@@ -114,7 +169,11 @@ impl NativeBridge {
         method: Text<'_>,
         params_json: Text<'_>,
     ) -> Result<Object<'env>> {
-        let (answer, promise) = env.create_deferred()?;
+        let settled = self.with_resolver.borrow_back(env)?.call(())?;
+        let promise: Object<'env> = settled.get_named_property("promise")?;
+        let answer: Answer = settled
+            .get_named_property::<Function<'_, String, ()>>("resolve")?
+            .create_ref()?;
         let channel = self.channel.clone();
         // Behind every event the core emitted before this answer. Should Node be shutting down,
         // the answer has no one left to tell either.

@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -147,6 +148,28 @@ public class TencentImSDKModuleTest {
     }
 
     @Test
+    public void javaScriptGetsAnswersAndEventsInTheCoresOrder() throws Exception {
+        FakeJs js = new FakeJs();
+        TencentImSDKModule module = module(js);
+        assertEquals(0, code(call(module, "initSDK", initParams(serverUrl, ""))));
+        js.hold("onKickedOffline");
+        module.call("login", loginParams("erin", server.ticket("erin")), js.promise());
+        assertEquals(List.of("onConnecting", "onConnectSuccess", "result 0"), js.next(3));
+        TencentImSDKModule other = module(new FakeJs());
+        assertEquals(0, code(call(other, "initSDK", initParams(serverUrl, ""))));
+        assertEquals(0, code(call(other, "login", loginParams("erin", server.ticket("erin")))));
+        js.held();
+        // Asked while the kick is on its way to JavaScript: answered after it, with status 3.
+        for (int i = 0; i < 16; i++) {
+            module.call("getLoginStatus", "{}", js.promise());
+        }
+        js.release();
+        List<String> after = js.next(17);
+        assertEquals("onKickedOffline", after.get(0));
+        assertEquals(List.of("result 0 3"), after.subList(1, 17).stream().distinct().toList());
+    }
+
+    @Test
     public void thePackageRegistersTheModuleForTheArchitectureItWasBuiltFor() {
         boolean newArch = "newarch".equals(System.getProperty("tim.arch"));
         assertEquals(newArch, BuildConfig.IS_NEW_ARCHITECTURE_ENABLED);
@@ -233,6 +256,15 @@ public class TencentImSDKModuleTest {
     private static final class FakeJs extends com.facebook.react.bridge.BridgeReactContext {
         /** Payloads of {@code RCTDeviceEventEmitter.emit("TimEvent", payload)}. */
         final BlockingQueue<String> events = new LinkedBlockingQueue<>();
+        /**
+         * Event types and the answers of {@link #promise()}s, in the order JavaScript's one
+         * thread would run them.
+         */
+        private final BlockingQueue<String> handedOver = new LinkedBlockingQueue<>();
+        /** An event type whose first emit waits for {@link #release()}, as a busy JS queue. */
+        private volatile String held;
+        private final CountDownLatch holding = new CountDownLatch(1);
+        private final CountDownLatch released = new CountDownLatch(1);
 
         FakeJs() {
             super(RuntimeEnvironment.getApplication());
@@ -252,11 +284,61 @@ public class TencentImSDKModuleTest {
             return fake(type, (m, args) -> {
                 String call = type.getSimpleName() + "." + m.getName();
                 if (call.equals("RCTDeviceEventEmitter.emit") && "TimEvent".equals(args[0])) {
-                    events.add((String) args[1]);
+                    handOver((String) args[1]);
                     return null;
                 }
                 return unexpected(m, args);
             });
+        }
+
+        private void handOver(String event) {
+            String type = field(event, "type").replace("\"", "");
+            if (type.equals(held) && holding.getCount() == 1) {
+                holding.countDown();
+                try {
+                    released.await(WAIT_SECONDS, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            events.add(event);
+            handedOver.add(type);
+        }
+
+        /** A promise whose answer ("result CODE [DATA]") joins the events' order. */
+        Promise promise() {
+            return fake(Promise.class, (m, args) -> {
+                String answer = (String) args[0];
+                String data = answer.contains("\"data\":") ? " " + field(answer, "data") : "";
+                handedOver.add("result " + code(answer) + data);
+                return null;
+            });
+        }
+
+        void hold(String type) {
+            held = type;
+        }
+
+        /** Waits until the held event is being emitted. */
+        void held() throws InterruptedException {
+            assertTrue("no " + held, holding.await(WAIT_SECONDS, TimeUnit.SECONDS));
+        }
+
+        void release() {
+            released.countDown();
+        }
+
+        /** The next {@code n} event types and answers handed over. */
+        List<String> next(int n) throws InterruptedException {
+            List<String> entries = new ArrayList<>();
+            while (entries.size() < n) {
+                String entry = handedOver.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+                if (entry == null) {
+                    throw new AssertionError("only " + entries + " within " + WAIT_SECONDS + " s");
+                }
+                entries.add(entry);
+            }
+            return entries;
         }
 
         private static Object unexpected(Method m, Object[] args) {
