@@ -42,8 +42,8 @@ RCT_EXPORT_METHOD(call:(NSString *)method
                   paramsJson:(NSString *)paramsJson
                   resolve:(RCTPromiseResolveBlock)resolve
                   reject:(RCTPromiseRejectBlock)reject) {
-  // Resolves exactly once, on a core thread, in the core's order with the events: both go to the
-  // JS thread's one queue from that thread (React Native's blocks may be called from any
+  // Resolves exactly once, in the core's order with the events (on a core thread, or on this one
+  // when no event is ahead of the answer): both go to the JS thread's one queue from there (React Native's blocks may be called from any
   // thread). Never rejects: every failure is a code in the JSON.
   [_session callWithMethod:method paramsJson:paramsJson completion:^(NSString *resultJson) {
     resolve(resultJson);

@@ -20,7 +20,7 @@ public final class TimSession: NSObject, @unchecked Sendable {
   }
 
   /// Answers `method` with `{"code","desc","data"?}` JSON text through `completion`, on a core
-  /// thread. Never blocks the caller (the JS thread). Order: the core calls `completion` after
+  /// thread, or on this one before returning when no event is ahead of the answer. Never blocks the caller (the JS thread). Order: the core calls `completion` after
   /// `onEvent` returned for every event before the answer and before it calls `onEvent` with
   /// any later one, and the module hands both to the JavaScript thread's one queue, so
   /// JavaScript sees answers and events in the core's order (a login's events before its

@@ -520,8 +520,9 @@ fileprivate struct FfiConverterString: FfiConverter {
 /**
  * Receives the answer to one [`TimBridge::call_ordered`], `{"code","desc","data"?}` JSON text.
  *
- * Called once, on a core thread, after the [`EventSink`] has returned from every event emitted
- * before the answer and before it is called with any emitted after. An implementation hands the
+ * Called once, after the [`EventSink`] has returned from every event emitted before the answer
+ * and before it is called with any emitted after: on a core thread, or on the caller's thread
+ * before `callOrdered` returns when no event is queued ahead of the answer. An implementation hands the
  * text to the same thread (queue) as the events and returns at once: the host then sees answers
  * and events in the order the core produced them.
  */
@@ -536,8 +537,9 @@ public protocol Completion: AnyObject, Sendable {
 /**
  * Receives the answer to one [`TimBridge::call_ordered`], `{"code","desc","data"?}` JSON text.
  *
- * Called once, on a core thread, after the [`EventSink`] has returned from every event emitted
- * before the answer and before it is called with any emitted after. An implementation hands the
+ * Called once, after the [`EventSink`] has returned from every event emitted before the answer
+ * and before it is called with any emitted after: on a core thread, or on the caller's thread
+ * before `callOrdered` returns when no event is queued ahead of the answer. An implementation hands the
  * text to the same thread (queue) as the events and returns at once: the host then sees answers
  * and events in the order the core produced them.
  */

@@ -163,9 +163,11 @@ impl Bridge {
         })
     }
 
-    /// Answers one call and hands the JSON to `done`, in the core's order: on a core thread, once
-    /// the sink has returned from every event emitted before the answer, and before it is called
-    /// with any event emitted after. A host that forwards events and answers to one thread as it
+    /// Answers one call and hands the JSON to `done`, in the core's order: once the sink has
+    /// returned from every event emitted before the answer, and before it is called with any
+    /// event emitted after. `done` runs on a core thread, or on the caller's thread before this
+    /// returns when nothing is queued ahead of the answer (a status query between events, a
+    /// wrong type: no thread hop). A host that forwards events and answers to one thread as it
     /// receives them (JNI, N-API, Swift) so delivers them in the order the core produced them,
     /// whether the answer needed the engine (`login`) or not (`getLoginStatus`, a wrong type).
     /// Returns at once; `done` must only pass the answer on and return.

@@ -2,7 +2,7 @@
 //! events reaching the sink.
 
 use serde_json::{Value, json};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tim_bridge::Bridge;
 use tim_server::{AppConfig, RunningServer, Server, ServerConfig};
 use tim_testkit::tickets::{APP, KEY, WAIT, ticket};
@@ -343,16 +343,19 @@ async fn every_bad_parameter_shape_answers_6017_naming_it() {
     }
 }
 
-#[tokio::test]
-async fn call_with_callback_answers_on_the_core_runtime() {
+/// With no event queued ahead of it, an answer needs no thread hop: it is handed over on the
+/// caller's thread before `call_with_callback` returns.
+#[test]
+fn with_nothing_queued_ahead_an_answer_is_handed_over_before_the_call_returns() {
     let host = Host::new();
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    host.bridge
-        .call_with_callback("getVersion", "{}", move |json| {
-            let _ = tx.send(json);
-        });
-    let answer: Value =
-        serde_json::from_str(&tokio::time::timeout(WAIT, rx).await.unwrap().unwrap()).unwrap();
+    let answered = Arc::new(Mutex::new(None));
+    host.bridge.call_with_callback("getVersion", "{}", {
+        let answered = answered.clone();
+        move |json| *answered.lock().unwrap() = Some((json, std::thread::current().id()))
+    });
+    let (json, thread) = answered.lock().unwrap().take().expect("answered before returning");
+    assert_eq!(thread, std::thread::current().id());
+    let answer: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(answer["data"], env!("CARGO_PKG_VERSION"));
 }
 

@@ -2,16 +2,17 @@
 //! hands them to the listeners in order, off the core's worker threads, with no lock held, and
 //! survives listeners that panic. A slow listener delays later events, never the core.
 //!
-//! The answers to calls go through the same queue: an [`Answer`] is handed over by the dispatcher
-//! itself, once the listeners have returned from every event queued before it and before any
-//! event queued after it. A host that takes its answers as callbacks
+//! The answers to calls go through the same queue: an [`Answer`] is handed over once the
+//! listeners have returned from every event queued before it and before any event queued after
+//! it, by the dispatcher itself or, when nothing is queued ahead of it, at once by the thread
+//! that answers. A host that takes its answers as callbacks
 //! ([`TimManager::request`](crate::TimManager::request), [`TimManager::in_order`](crate::TimManager::in_order))
 //! and forwards them and the events to one thread as it receives them therefore delivers them in
 //! the order the core produced them: a login's `onConnecting` and `onConnectSuccess` before its
 //! result, and an `onKickedOffline` before the answer of any call made after it.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
@@ -148,32 +149,56 @@ enum Delivery {
 
 /// The manager's end of its event queue, shared with its engines.
 #[derive(Clone)]
-pub struct EventSender(mpsc::UnboundedSender<Delivery>, Arc<Mutex<()>>);
+pub struct EventSender(mpsc::UnboundedSender<Delivery>, Arc<Order>);
+
+/// What keeps answers in their place among the events.
+#[derive(Default)]
+struct Order {
+    /// Held while a status is published with its event, and while a status is read and its
+    /// answer handed over ([`EventSender::atomically`]).
+    lock: Mutex<()>,
+    /// Deliveries queued and not yet handed over in full (the dispatcher counts one down once the
+    /// listeners, or the answer's caller, have returned). At zero nothing is ahead of an answer,
+    /// which can then be handed over at once, on the caller's thread.
+    ahead: AtomicUsize,
+}
 
 impl EventSender {
     /// Runs `f` while no status change is being published with its event (the engine publishes
     /// under the same lock): a status that `f` reads and an answer that `f` queues keep their
     /// order with the event announcing that status. `f` must not wait for anything.
     pub fn atomically<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _order = self.1.lock().unwrap_or_else(|e| e.into_inner());
+        let _order = self.1.lock.lock().unwrap_or_else(|e| e.into_inner());
         f()
     }
 
     /// Queues an event; never blocks.
     pub fn emit(&self, event: SdkEvent) {
         log::debug!("event {}", event.name());
-        let _ = self.0.send(Delivery::Event(event));
+        let _ = self.queue(Delivery::Event(event));
     }
 
-    /// Queues `handover`, to run once the listeners have returned from every event queued
-    /// before it; never blocks. Should the dispatcher be gone (the runtime shutting down), it
-    /// runs here and now: a caller is never left without its answer.
+    /// Runs `handover` once the listeners have returned from every event queued before it, and
+    /// before they get any queued after it; never blocks. With nothing queued ahead (the common
+    /// case: a status read between events) it runs here and now, on the caller's thread, sparing
+    /// two thread hops; else the dispatcher runs it at its place. Should the dispatcher be gone
+    /// (the runtime shutting down), it runs here too: a caller is never left without its answer.
     pub fn in_order(&self, handover: impl FnOnce() + Send + 'static) {
-        if let Err(mpsc::error::SendError(Delivery::Answer(handover))) =
-            self.0.send(Delivery::Answer(Box::new(handover)))
-        {
-            handover();
+        if self.1.ahead.load(Ordering::SeqCst) == 0 {
+            return hand_over(Box::new(handover));
         }
+        if let Err(Delivery::Answer(handover)) = self.queue(Delivery::Answer(Box::new(handover))) {
+            hand_over(handover);
+        }
+    }
+
+    /// Sends `delivery` to the dispatcher, counted ahead of later answers until handed over.
+    fn queue(&self, delivery: Delivery) -> Result<(), Delivery> {
+        self.1.ahead.fetch_add(1, Ordering::SeqCst);
+        self.0.send(delivery).map_err(|mpsc::error::SendError(delivery)| {
+            self.1.ahead.fetch_sub(1, Ordering::SeqCst);
+            delivery
+        })
     }
 
     /// An answer for `caller`, handed over in the queue's order.
@@ -185,9 +210,9 @@ impl EventSender {
     }
 }
 
-/// Where the answer to one call goes. The dispatcher hands it over at its place in the queue, on
-/// a core thread: the caller must only pass it on (to a channel, its own thread's queue) and
-/// return. Dropped without an answer (an engine that stops before answering, an `unInitSDK`
+/// Where the answer to one call goes. It is handed over at its place in the queue, by the
+/// dispatcher on a core thread or, with nothing ahead of it, on the thread that answers: the
+/// caller must only pass it on (to a channel, its own thread's queue) and return. Dropped without an answer (an engine that stops before answering, an `unInitSDK`
 /// racing with the call), it answers 7009, in the queue's order too.
 pub struct Answer {
     caller: Option<Box<dyn FnOnce(TimResult<()>) + Send>>,
@@ -216,34 +241,44 @@ impl Drop for Answer {
     }
 }
 
+/// Runs an answer's handover; a caller that panics is logged, never unwinds into the core.
+fn hand_over(handover: Handover) {
+    if std::panic::catch_unwind(AssertUnwindSafe(handover)).is_err() {
+        log::error!("an answer's caller panicked");
+    }
+}
+
 /// Starts the dispatcher of one manager on the core runtime. It ends when every sender is gone.
 pub fn start_dispatcher(listeners: Arc<Listeners>) -> EventSender {
     let (tx, mut rx) = mpsc::unbounded_channel::<Delivery>();
+    let order = Arc::new(Order::default());
+    let handed_over = order.clone();
     crate::runtime::runtime().spawn(async move {
         while let Some(delivery) = rx.recv().await {
-            let event = match delivery {
-                Delivery::Event(event) => event,
-                Delivery::Answer(handover) => {
-                    // Here, not on the blocking pool: a caller only passes the answer on.
-                    if std::panic::catch_unwind(AssertUnwindSafe(handover)).is_err() {
-                        log::error!("an answer's caller panicked");
-                    }
-                    continue;
-                }
-            };
-            let listeners = listeners.clone();
-            // On the blocking pool, so a listener that blocks holds up only later events.
-            let delivered = tokio::task::spawn_blocking(move || {
-                for listener in listeners.snapshot() {
-                    let call = AssertUnwindSafe(|| event.deliver(listener.as_ref()));
-                    if std::panic::catch_unwind(call).is_err() {
-                        log::error!("an SDK listener panicked in {}", event.name());
-                    }
-                }
-            });
-            // Panics were caught per listener; waiting keeps the events in order.
-            let _ = delivered.await;
+            deliver(delivery, &listeners).await;
+            handed_over.ahead.fetch_sub(1, Ordering::SeqCst);
         }
     });
-    EventSender(tx, Arc::default())
+    EventSender(tx, order)
+}
+
+/// Hands one delivery over: an answer to its caller, an event to every listener.
+async fn deliver(delivery: Delivery, listeners: &Arc<Listeners>) {
+    let event = match delivery {
+        Delivery::Event(event) => event,
+        // Here, not on the blocking pool: a caller only passes the answer on.
+        Delivery::Answer(handover) => return hand_over(handover),
+    };
+    let listeners = listeners.clone();
+    // On the blocking pool, so a listener that blocks holds up only later events.
+    let delivered = tokio::task::spawn_blocking(move || {
+        for listener in listeners.snapshot() {
+            let call = AssertUnwindSafe(|| event.deliver(listener.as_ref()));
+            if std::panic::catch_unwind(call).is_err() {
+                log::error!("an SDK listener panicked in {}", event.name());
+            }
+        }
+    });
+    // Panics were caught per listener; waiting keeps the events in order.
+    let _ = delivered.await;
 }

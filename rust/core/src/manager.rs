@@ -165,10 +165,11 @@ impl TimManager {
     }
 
     /// [`login`](Self::login), [`logout`](Self::logout) or [`un_init_sdk`](Self::un_init_sdk) for
-    /// a host that takes answers as callbacks: `answer` runs on a core thread, once the
-    /// listeners have returned from every event emitted before the answer and before any
-    /// emitted after it, so a host forwarding both to one thread keeps the core's order. It
-    /// must only pass the answer on and return. Returns at once.
+    /// a host that takes answers as callbacks: `answer` runs once the listeners have returned
+    /// from every event emitted before the answer and before any emitted after it (on a core
+    /// thread, or on the answering thread when no event is queued ahead), so a host forwarding
+    /// both to one thread keeps the core's order. It must only pass the answer on and return.
+    /// Returns at once.
     pub fn request(&self, request: Request, answer: impl FnOnce(TimResult<()>) + Send + 'static) {
         let answer = self.events.answer(answer);
         match request {
