@@ -353,7 +353,11 @@ fn with_nothing_queued_ahead_an_answer_is_handed_over_before_the_call_returns() 
         let answered = answered.clone();
         move |json| *answered.lock().unwrap() = Some((json, std::thread::current().id()))
     });
-    let (json, thread) = answered.lock().unwrap().take().expect("answered before returning");
+    let (json, thread) = answered
+        .lock()
+        .unwrap()
+        .take()
+        .expect("answered before returning");
     assert_eq!(thread, std::thread::current().id());
     let answer: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(answer["data"], env!("CARGO_PKG_VERSION"));

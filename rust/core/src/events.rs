@@ -195,10 +195,12 @@ impl EventSender {
     /// Sends `delivery` to the dispatcher, counted ahead of later answers until handed over.
     fn queue(&self, delivery: Delivery) -> Result<(), Delivery> {
         self.1.ahead.fetch_add(1, Ordering::SeqCst);
-        self.0.send(delivery).map_err(|mpsc::error::SendError(delivery)| {
-            self.1.ahead.fetch_sub(1, Ordering::SeqCst);
-            delivery
-        })
+        self.0
+            .send(delivery)
+            .map_err(|mpsc::error::SendError(delivery)| {
+                self.1.ahead.fetch_sub(1, Ordering::SeqCst);
+                delivery
+            })
     }
 
     /// An answer for `caller`, handed over in the queue's order.
